@@ -1,0 +1,102 @@
+"""`trialfinder ingest` and `trialfinder sync`: bring studies into the store, with progress and a summary."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from trialfinder.cli.main import app, console, errors, fail
+from trialfinder.ingest import StrictIngestError, describe_reject, ingest_paths
+from trialfinder.ingest.readers import Rejected, count_inputs
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[records]} records"), TimeElapsedColumn(), console=errors,
+                    transient=False)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders, .zip or .tar.gz archives of study records.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Stop with an error at the first rejected record.")] = False,
+) -> None:
+    """Load study records (API v2 JSON in any shape, JSON Lines, legacy XML) into the store."""
+    store = ctx.obj.store
+    total_files = count_inputs(paths)
+    seen_files: set[str] = set()
+    with _progress() as progress:
+        task = progress.add_task("Ingesting", total=total_files, records=0)
+        records = 0
+
+        def on_record(item) -> None:
+            nonlocal records
+            records += 1
+            source = item.source.split("!", 1)[0]
+            if source not in seen_files:
+                if seen_files:
+                    progress.advance(task)
+                seen_files.add(source)
+            progress.update(task, records=records)
+            if isinstance(item, Rejected):
+                progress.console.print(f"[yellow]rejected[/] {describe_reject(item)}", highlight=False)
+
+        try:
+            report = ingest_paths(store, list(paths), strict=strict, on_record=on_record)
+        except StrictIngestError as error:
+            fail(f"--strict: {error}")
+        progress.update(task, completed=total_files)
+    refresh_derived(ctx)
+    console.print(f"Ingest finished: {report.summary}", highlight=False)
+    if report.rejected:
+        console.print("See `trialfinder rejects` for every rejected input.")
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    since: Annotated[Optional[str], typer.Option(help="Only studies updated on or after this date (YYYY-MM-DD); default: the last successful sync.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Fetch everything that matches, ignoring the last sync date.")] = False,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these overall statuses (repeatable), e.g. RECRUITING.")] = None,
+    condition: Annotated[Optional[str], typer.Option(help="Only studies matching this condition (query.cond).")] = None,
+    query: Annotated[Optional[str], typer.Option(help="Only studies matching this query (query.term).")] = None,
+    base_url: Annotated[str, typer.Option(envvar="TRIALFINDER_CTGOV_URL", help="ClinicalTrials.gov API v2 base URL.")] = "https://clinicaltrials.gov/api/v2",
+) -> None:
+    """Download new and updated studies from the ClinicalTrials.gov API v2 (resumable)."""
+    from trialfinder.ctgov import CtgovClient
+    from trialfinder.ingest.sync import SyncError, SyncOptions, run_sync
+
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            fail(f"--since must be a date like 2025-01-31, not {since!r}")
+    options = SyncOptions(since=since, full=full, statuses=[s.upper() for s in status or []], condition=condition,
+                          query=query)
+    client = CtgovClient(base_url=base_url)
+    with _progress() as progress:
+        task = progress.add_task("Syncing", total=None, records=0)
+
+        def on_page(page_number: int, fetched: int, total: int | None) -> None:
+            progress.update(task, completed=page_number, total=None, records=fetched)
+
+        try:
+            result = run_sync(ctx.obj.store, client, options, on_page=on_page)
+        except SyncError as error:
+            fail(str(error))
+    refresh_derived(ctx)
+    console.print(f"Sync finished: {result.summary}", highlight=False)
+
+
+def refresh_derived(ctx: typer.Context) -> None:
+    """Bring the search index up to date with the store after a write."""
+    try:
+        from trialfinder.index import refresh_index
+    except ImportError:
+        return
+    refresh_index(ctx.obj.settings, ctx.obj.store, console=errors)

@@ -1,0 +1,321 @@
+"""Split ClinicalTrials.gov eligibility text into nested inclusion and exclusion criteria."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+CriterionKind = Literal["inclusion", "exclusion"]
+
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~^=&\"'$%:;,/@])")
+_WHITESPACE = re.compile(r"\s+")
+
+# A list marker must be followed by whitespace so that "1.5 mg/dL" or "a.m." never start an item.
+_BULLET = re.compile(
+    r"""^(?P<indent>[ \t]*)
+        (?P<marker>[*\-•+·▪◦o]|\d{1,3}\\?[.)]|\(\d{1,3}\)|[a-zA-Z]\\?[.)]|\([a-zA-Z]\)|\(?[ivxIVX]{1,5}\))
+        (?P<gap>[ \t]+)(?=\S)""",
+    re.VERBOSE,
+)
+_INCLUSION_HEADING = re.compile(
+    r"""^(?:\*\*)?\s*(?:[\w/\- ]{0,40}?\s)?(?:key\s+|main\s+|major\s+|general\s+)?
+        (?:inclusion|eligibility)(?:\s+criteria|\s+criterion)?\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_EXCLUSION_HEADING = re.compile(
+    r"^(?:\*\*)?\s*(?:[\w/\- ]{0,40}?\s)?(?:key\s+|main\s+|major\s+|general\s+)?exclusion(?:\s+criteria|\s+criterion)?\b",
+    re.IGNORECASE,
+)
+# Lead-in sentences that introduce a list rather than state a criterion.
+_INCLUSION_LEAD_IN = re.compile(
+    r"\b(must (?:meet|fulfil+|satisfy|have) (?:all|each)|eligible (?:for|to)|(?:are|is) eligible if|"
+    r"(?:all|each) of the following|meet the following|included (?:in the study )?if|inclusion if)\b",
+    re.IGNORECASE,
+)
+_EXCLUSION_LEAD_IN = re.compile(
+    r"\b(excluded|ineligible|not (?:be )?eligible|exclusion|(?:any|one) of the following criteria (?:will|are|is))\b",
+    re.IGNORECASE,
+)
+_LEGACY_SECTION = re.compile(r"^[A-Z][A-Z/ ,&\-]{3,60}:$")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One eligibility item: clean text, its section kind, sub-heading, nested children and source span."""
+
+    text: str
+    kind: CriterionKind
+    heading: str | None
+    children: tuple[Criterion, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CriteriaSections:
+    """The parsed eligibility text: inclusion and exclusion items plus any non-criterion prose."""
+
+    inclusion: list[Criterion]
+    exclusion: list[Criterion]
+    preamble: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def all(self) -> list[Criterion]:
+        """Every criterion (inclusion first), flattened depth-first with children after their parent."""
+        flat: list[Criterion] = []
+
+        def walk(items: list[Criterion] | tuple[Criterion, ...]) -> None:
+            for item in items:
+                flat.append(item)
+                walk(item.children)
+
+        walk(self.inclusion)
+        walk(self.exclusion)
+        return flat
+
+
+def clean_text(raw: str) -> str:
+    """Remove markdown escapes and emphasis, decode HTML entities and collapse whitespace."""
+    text = _MARKDOWN_ESCAPE.sub(r"\1", raw)
+    text = html.unescape(text)
+    text = re.sub(r"(?<!\w)\*\*(?=\S)(.+?)(?<=\S)\*\*(?!\w)", r"\1", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    raw: str
+    indent: int
+    bullet: re.Match[str] | None
+
+    @property
+    def content(self) -> str:
+        return self.raw[self.bullet.end() :] if self.bullet else self.raw.strip()
+
+    @property
+    def content_start(self) -> int:
+        return self.start + (self.bullet.end() if self.bullet else self.indent)
+
+    @property
+    def content_column(self) -> int:
+        return self.bullet.end() if self.bullet else self.indent
+
+
+@dataclass
+class _Node:
+    kind: CriterionKind
+    heading: str | None
+    column: int
+    marker_indent: int
+    start: int
+    end: int
+    parts: list[str]
+    children: list[_Node] = field(default_factory=list)
+
+    def freeze(self) -> Criterion:
+        return Criterion(
+            text=clean_text(" ".join(self.parts)),
+            kind=self.kind,
+            heading=self.heading,
+            children=tuple(child.freeze() for child in self.children),
+            start=self.start,
+            end=self.end,
+        )
+
+
+# Some records run the exclusion heading into the last inclusion line: "... therapy. Exclusion Criteria: ...".
+_INLINE_EXCLUSION = re.compile(r"(?i)(?<=[.;])[ \t]+(?=(?:key\s+)?exclusion\s+criteria\b)")
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    offset = 0
+    for raw_with_end in text.splitlines(keepends=True):
+        raw_line = raw_with_end.rstrip("\r\n")
+        cuts = [0, *(m.end() for m in _INLINE_EXCLUSION.finditer(raw_line)), len(raw_line)]
+        for cut_start, cut_end in zip(cuts, cuts[1:]):
+            raw = raw_line[cut_start:cut_end].rstrip()
+            start = offset + cut_start
+            expanded_indent = len(raw) - len(raw.lstrip(" \t"))
+            lines.append(_Line(start, start + len(raw), raw, expanded_indent, _BULLET.match(raw)))
+        offset += len(raw_with_end)
+    return lines
+
+
+def _section_switch(line_text: str) -> tuple[CriterionKind, str] | None:
+    """Return (kind, remainder) when a non-list line opens an inclusion or exclusion section."""
+    stripped = clean_text(line_text).strip("*_[] ")
+    if len(stripped) > 160 and not re.match(r"(?i)(key\s+)?(inclusion|exclusion)\s+criteria\s*:", stripped):
+        return None
+    head, sep, remainder = stripped.partition(":")
+    if not sep and len(stripped) > 70:
+        return None
+    for kind, pattern in (("exclusion", _EXCLUSION_HEADING), ("inclusion", _INCLUSION_HEADING)):
+        if pattern.match(head) and len(head) <= 90:
+            return kind, remainder.strip()
+    if sep and not remainder.strip() or stripped.endswith(":"):
+        if _EXCLUSION_LEAD_IN.search(stripped):
+            return "exclusion", ""
+        if _INCLUSION_LEAD_IN.search(stripped) and len(stripped) <= 140:
+            return "inclusion", ""
+    return None
+
+
+def _is_lead_in(text: str) -> bool:
+    """A list item like "Patients must meet all of the following criteria:" that only introduces its children."""
+    cleaned = clean_text(text)
+    return cleaned.endswith(":") and bool(
+        _INCLUSION_LEAD_IN.search(cleaned) or _EXCLUSION_LEAD_IN.search(cleaned)
+    )
+
+
+def _inline_parts(line: _Line, remainder: str) -> list[tuple[int, int]]:
+    """Spans of the criteria written on a heading line itself, split at semicolons when it lists several."""
+    colon = line.raw.find(":")
+    body_start = colon + 1 if colon >= 0 else line.indent
+    spans: list[tuple[int, int]] = []
+    pieces = line.raw[body_start:].split(";") if remainder.count(";") >= 1 else [line.raw[body_start:]]
+    cursor = line.start + body_start
+    for piece in pieces:
+        lead = len(piece) - len(piece.lstrip())
+        body = piece.strip()
+        if body:
+            spans.append((cursor + lead, cursor + lead + len(body)))
+        cursor += len(piece) + 1
+    return spans
+
+
+def _is_bulleted_heading(content: str) -> bool:
+    """A list item that is really a section heading, e.g. "-  INCLUSION CRITERIA:"."""
+    cleaned = clean_text(content).strip("*_ ")
+    return bool(
+        re.fullmatch(r"(?i)(key\s+|main\s+|patient\s+|subject\s+)?(inclusion|exclusion)(\s+criteria)?\s*:?", cleaned)
+    )
+
+
+def _next_nonblank(lines: list[_Line], index: int) -> _Line | None:
+    for line in lines[index + 1 :]:
+        if line.raw.strip():
+            return line
+    return None
+
+
+def parse_criteria(text: str | None) -> CriteriaSections:
+    """Parse eligibility criteria text (markdown or legacy plain text) into ordered, nested sections."""
+    if not text or not text.strip():
+        return CriteriaSections(inclusion=[], exclusion=[])
+    lines = _split_lines(text)
+    has_section_heading = any((not line.bullet or _is_bulleted_heading(line.content)) and _section_switch(line.content) for line in lines)
+
+    roots: dict[CriterionKind, list[_Node]] = {"inclusion": [], "exclusion": []}
+    notes: list[str] = []
+    preamble: list[str] = []
+    kind: CriterionKind = "inclusion"
+    seen_heading = False
+    major_heading: str | None = None
+    minor_heading: str | None = None
+    stack: list[_Node] = []
+    previous_blank = True
+    previous_was_item_text = False
+
+    def current_heading() -> str | None:
+        if major_heading and minor_heading:
+            return f"{major_heading}: {minor_heading}"
+        return major_heading or minor_heading
+
+    def add_item(column: int, marker_indent: int, start: int, end: int, content: str) -> None:
+        node = _Node(kind, current_heading(), column, marker_indent, start, end, [content])
+        while stack and stack[-1].marker_indent >= marker_indent:
+            stack.pop()
+        (stack[-1].children if stack else roots[kind]).append(node)
+        stack.append(node)
+
+    for index, line in enumerate(lines):
+        stripped = line.raw.strip()
+        if not stripped:
+            previous_blank = True
+            continue
+        if line.bullet and not _is_bulleted_heading(line.content):
+            add_item(line.content_column, line.indent, line.content_start, line.end, line.content)
+            previous_blank = False
+            previous_was_item_text = True
+            continue
+
+        if stack and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
+            # Indented past the item's marker: a wrapped line or a paragraph belonging to that item.
+            stack[-1].parts.append(stripped)
+            stack[-1].end = line.end
+            previous_blank = False
+            continue
+        glued_heading = stripped.endswith(":") and stack[-1].parts[-1].rstrip().endswith((".", ";", ":")) if stack else False
+        if stack and previous_was_item_text and not previous_blank and not glued_heading:
+            # Markdown lazy continuation: an unindented line glued to the item above it.
+            stack[-1].parts.append(stripped)
+            stack[-1].end = line.end
+            continue
+
+        switch = _section_switch(line.content)
+        if switch:
+            kind, remainder = switch
+            seen_heading = True
+            major_heading = minor_heading = None
+            stack.clear()
+            label = clean_text(line.content).strip("*_ ")
+            is_plain_heading = re.fullmatch(
+                r"(?i)(key\s+|main\s+)?(inclusion|exclusion)(\s+criteria)?\s*:?", label.partition(":")[0] + ":"
+            )
+            if remainder and not remainder.endswith(":"):
+                for part_start, part_end in _inline_parts(line, remainder):
+                    add_item(line.indent + 1, line.indent, part_start, part_end, text[part_start:part_end])
+                    stack.clear()
+            elif remainder:
+                notes.append(remainder)
+            elif not is_plain_heading and not _INCLUSION_HEADING.match(label) and not _EXCLUSION_HEADING.match(label):
+                notes.append(label)
+            elif not is_plain_heading and not re.fullmatch(r"(?i)[\w\s]*(inclusion|exclusion)[\w\s]*criteria:?", label):
+                major_heading = label.rstrip(":")
+            previous_blank = False
+            previous_was_item_text = False
+            continue
+
+        cleaned = clean_text(stripped)
+        following = _next_nonblank(lines, index)
+        introduces_list = following is not None and following.bullet is not None
+        if _LEGACY_SECTION.match(cleaned):
+            major_heading, minor_heading = cleaned.rstrip(":"), None
+            stack.clear()
+        elif introduces_list and _is_lead_in(cleaned):
+            notes.append(cleaned)
+            stack.clear()
+        elif len(cleaned) <= 80 and (cleaned.endswith(":") or (introduces_list and not cleaned.endswith("."))):
+            minor_heading = cleaned.rstrip(":").strip()
+            stack.clear()
+        elif has_section_heading and not seen_heading:
+            preamble.append(cleaned)
+        else:
+            add_item(line.indent + 1, line.indent, line.start + line.indent, line.end, stripped)
+            previous_blank = False
+            previous_was_item_text = True
+            continue
+        previous_blank = False
+        previous_was_item_text = False
+
+    inclusion = _hoist_lead_ins([node.freeze() for node in roots["inclusion"]], notes)
+    exclusion = _hoist_lead_ins([node.freeze() for node in roots["exclusion"]], notes)
+    return CriteriaSections(inclusion=inclusion, exclusion=exclusion, preamble=" ".join(preamble), notes=notes)
+
+
+def _hoist_lead_ins(items: list[Criterion], notes: list[str]) -> list[Criterion]:
+    """Replace "must meet all of the following:" items by their children, keeping the lead-in as a note."""
+    result: list[Criterion] = []
+    for item in items:
+        if item.children and _is_lead_in(item.text):
+            notes.append(item.text)
+            result.extend(item.children)
+        else:
+            result.append(item)
+    return result

@@ -1,0 +1,326 @@
+"""Small hand-written lexicons: conditions, therapies, lab analytes and their common abbreviations."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# concept -> surface forms (lower case). Abbreviations are matched case-sensitively elsewhere only when listed
+# in CASE_SENSITIVE_ABBREVIATIONS, because "MI" or "ALL" are ordinary words in lower case.
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    "type 2 diabetes": ("type 2 diabetes", "type ii diabetes", "type 2 diabetes mellitus", "t2dm", "t2d",
+                        "non-insulin-dependent diabetes", "niddm", "diabetes mellitus type 2", "adult-onset diabetes"),
+    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "t1dm", "t1d", "insulin-dependent diabetes", "iddm",
+                        "diabetes mellitus type 1", "juvenile diabetes"),
+    "diabetes": ("diabetes", "diabetes mellitus", "diabetic", "dm"),
+    "hypertension": ("hypertension", "high blood pressure", "htn", "hypertensive"),
+    "pulmonary hypertension": ("pulmonary hypertension", "pulmonary arterial hypertension", "pah"),
+    "myocardial infarction": ("myocardial infarction", "heart attack", "mi", "ami", "stemi", "nstemi"),
+    "heart failure": ("heart failure", "congestive heart failure", "chf", "cardiac failure", "hfref", "hfpef"),
+    "coronary artery disease": ("coronary artery disease", "coronary heart disease", "cad", "ischemic heart disease",
+                                "ischaemic heart disease"),
+    "angina": ("angina", "unstable angina", "angina pectoris"),
+    "atrial fibrillation": ("atrial fibrillation", "afib", "af", "a-fib"),
+    "arrhythmia": ("arrhythmia", "cardiac arrhythmia", "arrhythmias"),
+    "cardiovascular disease": ("cardiovascular disease", "cardiac disease", "heart disease", "cvd"),
+    "stroke": ("stroke", "cerebrovascular accident", "cva", "cerebral infarction", "transient ischemic attack", "tia"),
+    "deep vein thrombosis": ("deep vein thrombosis", "deep venous thrombosis", "dvt"),
+    "pulmonary embolism": ("pulmonary embolism", "pe"),
+    "copd": ("chronic obstructive pulmonary disease", "copd", "emphysema", "chronic bronchitis"),
+    "asthma": ("asthma", "asthmatic"),
+    "interstitial lung disease": ("interstitial lung disease", "ild", "pneumonitis", "pulmonary fibrosis"),
+    "chronic kidney disease": ("chronic kidney disease", "ckd", "renal insufficiency", "renal failure",
+                               "kidney failure", "renal impairment", "kidney disease", "end-stage renal disease", "esrd"),
+    "liver disease": ("liver disease", "hepatic disease", "hepatic impairment", "liver failure", "hepatic insufficiency"),
+    "cirrhosis": ("cirrhosis", "liver cirrhosis"),
+    "hepatitis b": ("hepatitis b", "hbv", "hepatitis b virus"),
+    "hepatitis c": ("hepatitis c", "hcv", "hepatitis c virus"),
+    "hiv": ("hiv", "human immunodeficiency virus", "aids", "hiv infection"),
+    "tuberculosis": ("tuberculosis", "tb"),
+    "covid-19": ("covid-19", "covid", "sars-cov-2", "coronavirus disease 2019"),
+    "infection": ("infection", "active infection", "infections", "sepsis"),
+    "cancer": ("cancer", "malignancy", "malignancies", "malignant disease", "carcinoma", "tumor", "tumour", "neoplasm"),
+    "non-small cell lung cancer": ("non-small cell lung cancer", "non small cell lung cancer", "nsclc",
+                                   "non-small-cell lung cancer", "non-small cell lung carcinoma"),
+    "small cell lung cancer": ("small cell lung cancer", "sclc", "small-cell lung cancer"),
+    "lung cancer": ("lung cancer", "lung carcinoma"),
+    "breast cancer": ("breast cancer", "breast carcinoma"),
+    "prostate cancer": ("prostate cancer", "prostate carcinoma", "prostatic adenocarcinoma"),
+    "colorectal cancer": ("colorectal cancer", "colorectal carcinoma", "colon cancer", "rectal cancer", "crc"),
+    "melanoma": ("melanoma",),
+    "lymphoma": ("lymphoma", "non-hodgkin lymphoma", "hodgkin lymphoma", "nhl"),
+    "leukemia": ("leukemia", "leukaemia", "aml", "cll", "acute myeloid leukemia", "chronic lymphocytic leukemia"),
+    "multiple myeloma": ("multiple myeloma", "myeloma"),
+    "glioma": ("glioma", "glioblastoma", "gbm"),
+    "brain metastases": ("brain metastases", "brain metastasis", "cns metastases", "central nervous system metastases"),
+    "metastatic disease": ("metastatic disease", "metastases", "metastasis"),
+    "epilepsy": ("epilepsy", "seizure disorder", "seizures", "seizure"),
+    "dementia": ("dementia", "alzheimer's disease", "alzheimer disease"),
+    "parkinson's disease": ("parkinson's disease", "parkinson disease", "pd"),
+    "multiple sclerosis": ("multiple sclerosis", "ms"),
+    "depression": ("depression", "major depressive disorder", "mdd", "depressive disorder"),
+    "bipolar disorder": ("bipolar disorder", "bipolar"),
+    "schizophrenia": ("schizophrenia", "psychosis", "psychotic disorder"),
+    "psychiatric disorder": ("psychiatric disorder", "psychiatric illness", "mental illness", "psychiatric disease"),
+    "substance abuse": ("substance abuse", "drug abuse", "alcohol abuse", "alcoholism", "substance use disorder",
+                        "alcohol dependence", "drug addiction"),
+    "autoimmune disease": ("autoimmune disease", "autoimmune disorder"),
+    "rheumatoid arthritis": ("rheumatoid arthritis", "ra"),
+    "lupus": ("systemic lupus erythematosus", "lupus", "sle"),
+    "inflammatory bowel disease": ("inflammatory bowel disease", "ibd", "crohn's disease", "crohn disease",
+                                   "ulcerative colitis"),
+    "psoriasis": ("psoriasis",),
+    "hypothyroidism": ("hypothyroidism",),
+    "hyperthyroidism": ("hyperthyroidism",),
+    "anemia": ("anemia", "anaemia"),
+    "sickle cell disease": ("sickle cell disease", "sickle cell anemia", "scd"),
+    "bleeding disorder": ("bleeding disorder", "bleeding disorders", "coagulopathy", "bleeding diathesis",
+                          "hemophilia", "haemophilia"),
+    "peripheral neuropathy": ("peripheral neuropathy", "neuropathy"),
+    "obesity": ("obesity", "obese"),
+    "osteoporosis": ("osteoporosis",),
+    "osteoarthritis": ("osteoarthritis", "oa"),
+    "pancreatitis": ("pancreatitis",),
+    "allergy": ("allergy", "hypersensitivity", "allergic"),
+    "immunodeficiency": ("immunodeficiency", "immunocompromised", "immunosuppressed"),
+    "organ transplant": ("organ transplant", "organ transplantation", "solid organ transplant"),
+    "sleep apnea": ("sleep apnea", "obstructive sleep apnea", "osa", "sleep apnoea"),
+    "gestational diabetes": ("gestational diabetes", "gdm"),
+    "hyperlipidemia": ("hyperlipidemia", "dyslipidemia", "hypercholesterolemia"),
+    "chest pain": ("chest pain",),
+    "herniated disc": ("herniated disc", "disc herniation", "herniated disk", "disc prolapse"),
+    "low back pain": ("low back pain", "back pain", "lbp"),
+}
+
+THERAPIES: dict[str, tuple[str, ...]] = {
+    "chemotherapy": ("chemotherapy", "chemo", "cytotoxic therapy", "cytotoxic chemotherapy",
+                     "systemic chemotherapy", "cytotoxic agents"),
+    "radiotherapy": ("radiotherapy", "radiation therapy", "radiation", "irradiation", "rt", "radiosurgery"),
+    "immunotherapy": ("immunotherapy", "immune checkpoint inhibitor", "checkpoint inhibitor", "checkpoint inhibitors",
+                      "anti-pd-1", "anti-pd-l1", "pd-1 inhibitor", "pd-l1 inhibitor", "anti-ctla-4",
+                      "biologic response modifiers", "biologic therapy"),
+    "targeted therapy": ("targeted therapy", "tyrosine kinase inhibitor", "tki", "egfr-tki", "egfr tki"),
+    "hormone therapy": ("hormone therapy", "hormonal therapy", "endocrine therapy", "androgen deprivation therapy",
+                        "hormone replacement therapy", "hrt"),
+    "surgery": ("surgery", "surgical procedure", "operation", "resection", "major surgery"),
+    "organ transplantation": ("transplant", "transplantation", "stem cell transplant", "bone marrow transplant"),
+    "corticosteroids": ("corticosteroids", "corticosteroid", "steroids", "steroid", "prednisone", "prednisolone",
+                        "dexamethasone", "glucocorticoids", "glucocorticoid"),
+    "immunosuppressants": ("immunosuppressive therapy", "immunosuppressants", "immunosuppressive agents",
+                           "immunosuppressive drugs", "immunosuppressive medication"),
+    "anticoagulants": ("anticoagulants", "anticoagulant", "anticoagulation", "anticoagulant therapy", "warfarin",
+                       "heparin", "low molecular weight heparin", "doac", "noac", "apixaban", "rivaroxaban"),
+    "antiplatelet agents": ("antiplatelet", "antiplatelet therapy", "aspirin", "clopidogrel"),
+    "insulin": ("insulin", "insulin therapy"),
+    "metformin": ("metformin",),
+    "glp-1 receptor agonists": ("glp-1 receptor agonist", "glp-1 ra", "glp-1 agonist", "semaglutide", "liraglutide",
+                                "dulaglutide", "exenatide"),
+    "sglt2 inhibitors": ("sglt2 inhibitor", "sglt-2 inhibitor", "sglt2 inhibitors", "empagliflozin", "dapagliflozin",
+                         "canagliflozin"),
+    "statins": ("statin", "statins", "atorvastatin", "rosuvastatin", "simvastatin"),
+    "nsaids": ("nsaid", "nsaids", "nonsteroidal anti-inflammatory", "non-steroidal anti-inflammatory", "ibuprofen"),
+    "opioids": ("opioid", "opioids", "morphine", "oxycodone"),
+    "antibiotics": ("antibiotic", "antibiotics", "antimicrobial therapy"),
+    "antidepressants": ("antidepressant", "antidepressants", "ssri", "ssris"),
+    "investigational agent": ("investigational drug", "investigational agent", "investigational product",
+                              "experimental drug", "investigational agents", "investigational drugs",
+                              "investigational medicinal product", "study drug", "investigational therapy"),
+    "blood transfusion": ("blood transfusion", "transfusion", "transfusions"),
+    "dialysis": ("dialysis", "hemodialysis", "haemodialysis", "peritoneal dialysis"),
+    "mechanical ventilation": ("mechanical ventilation",),
+    "oral contraceptives": ("oral contraceptives", "oral contraceptive"),
+    "vaccination": ("vaccine", "vaccination", "vaccinated"),
+    "epidural steroid injection": ("epidural steroid injection", "epidural injection", "epidural steroid injections"),
+    "cisplatin": ("cisplatin", "cisplatinum"),
+    "carboplatin": ("carboplatin",),
+    "platinum-based chemotherapy": ("platinum-based chemotherapy", "platinum-based", "platinum doublet",
+                                    "platinum compound"),
+    "pemetrexed": ("pemetrexed",),
+    "docetaxel": ("docetaxel",),
+    "paclitaxel": ("paclitaxel",),
+    "pembrolizumab": ("pembrolizumab",),
+    "nivolumab": ("nivolumab",),
+    "atezolizumab": ("atezolizumab",),
+    "osimertinib": ("osimertinib",),
+    "bevacizumab": ("bevacizumab",),
+    "temozolomide": ("temozolomide",),
+}
+
+# Upper-case abbreviations that are also ordinary lower-case words; match them only in upper case.
+CASE_SENSITIVE_ABBREVIATIONS = frozenset(
+    {"mi", "ms", "ra", "pe", "af", "pd", "tb", "rt", "oa", "all", "dm", "ami", "cad", "scd", "osa", "hrt", "crc",
+     "cva", "tia", "aids", "cvd", "lbp", "sle"}
+)
+
+# analyte -> surface forms; order matters: longer, more specific names are tried first.
+LAB_ANALYTES: dict[str, tuple[str, ...]] = {
+    "hba1c": ("hemoglobin a1c", "haemoglobin a1c", "glycated hemoglobin", "glycosylated hemoglobin",
+              "glycated haemoglobin", "hba1c", "hba 1c", "hb a1c", "a1c", "hgba1c"),
+    "anc": ("absolute neutrophil count", "absolute neutrophils count", "neutrophil count", "neutrophils", "anc",
+            "absolute granulocyte count", "granulocyte count", "granulocytes", "agc"),
+    "platelets": ("platelet count", "platelets", "platelet", "plt", "plts"),
+    "wbc": ("white blood cell count", "white blood cells", "white blood cell", "wbc count", "wbc",
+            "leukocyte count", "leukocytes", "white count"),
+    "lymphocytes": ("absolute lymphocyte count", "lymphocyte count", "lymphocytes", "alc"),
+    "cd4": ("cd4+ t-cell count", "cd4 count", "cd4+ count", "cd4 cell count", "cd4"),
+    "hemoglobin": ("hemoglobin", "haemoglobin", "hgb", "hb"),
+    "creatinine_clearance": ("calculated creatinine clearance", "creatinine clearance", "crcl", "cr cl",
+                             "clearance of creatinine"),
+    "egfr": ("estimated glomerular filtration rate", "glomerular filtration rate", "egfr", "gfr"),
+    "creatinine": ("serum creatinine", "creatinine", "creat", "scr"),
+    "bilirubin": ("total bilirubin", "serum bilirubin", "bilirubin", "tbili", "t.bili"),
+    "ast": ("aspartate aminotransferase", "aspartate transaminase", "sgot", "ast"),
+    "alt": ("alanine aminotransferase", "alanine transaminase", "sgpt", "alt"),
+    "alkaline_phosphatase": ("alkaline phosphatase", "alk phos", "alp"),
+    "albumin": ("serum albumin", "albumin"),
+    "inr": ("international normalized ratio", "inr"),
+    "aptt": ("activated partial thromboplastin time", "partial thromboplastin time", "aptt", "ptt"),
+    "bmi": ("body mass index", "bmi"),
+    "systolic_bp": ("systolic blood pressure", "systolic bp", "sbp", "systolic"),
+    "diastolic_bp": ("diastolic blood pressure", "diastolic bp", "dbp", "diastolic"),
+    "heart_rate": ("resting heart rate", "heart rate", "pulse rate"),
+    "qtc": ("qtcf interval", "qtc interval", "qtcf", "qtc", "corrected qt interval", "qt interval"),
+    "lvef": ("left ventricular ejection fraction", "ejection fraction", "lvef"),
+    "pao2": ("arterial oxygen partial pressure", "pao2", "pa02"),
+    "spo2": ("oxygen saturation", "spo2", "sao2", "o2 saturation"),
+    "fev1": ("fev1", "fev 1", "fev(1)", "fev)_1", "forced expiratory volume in 1 second", "forced expiratory volume"),
+    "glucose": ("fasting plasma glucose", "fasting blood glucose", "fasting glucose", "blood glucose", "fpg",
+                "plasma glucose", "glucose"),
+    "ldl": ("ldl cholesterol", "ldl-c", "ldl", "low-density lipoprotein cholesterol"),
+    "triglycerides": ("triglycerides", "triglyceride", "tg"),
+    "potassium": ("serum potassium", "potassium"),
+    "sodium": ("serum sodium", "sodium"),
+    "calcium": ("serum calcium", "calcium"),
+    "tsh": ("thyroid stimulating hormone", "tsh"),
+    "psa": ("prostate-specific antigen", "prostate specific antigen", "psa"),
+    "testosterone": ("serum testosterone", "testosterone"),
+    "weight": ("body weight", "weight"),
+    "bun": ("blood urea nitrogen", "bun"),
+}
+
+# Abbreviations that map a patient's shorthand onto a concept ("T2DM" -> "type 2 diabetes").
+ABBREVIATIONS: dict[str, str] = {
+    form: concept
+    for lexicon in (CONDITIONS, THERAPIES)
+    for concept, forms in lexicon.items()
+    for form in forms
+    if re.fullmatch(r"[a-z0-9\-]{2,6}", form) and form not in concept.split()
+}
+
+# A broader concept a specific one implies: a patient with T2DM satisfies "history of diabetes".
+PARENT_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "type 2 diabetes": ("diabetes",),
+    "type 1 diabetes": ("diabetes",),
+    "gestational diabetes": ("diabetes",),
+    "non-small cell lung cancer": ("lung cancer", "cancer"),
+    "small cell lung cancer": ("lung cancer", "cancer"),
+    "lung cancer": ("cancer",),
+    "breast cancer": ("cancer",),
+    "prostate cancer": ("cancer",),
+    "colorectal cancer": ("cancer",),
+    "melanoma": ("cancer",),
+    "lymphoma": ("cancer",),
+    "leukemia": ("cancer",),
+    "multiple myeloma": ("cancer",),
+    "glioma": ("cancer",),
+    "myocardial infarction": ("coronary artery disease", "cardiovascular disease"),
+    "coronary artery disease": ("cardiovascular disease",),
+    "heart failure": ("cardiovascular disease",),
+    "angina": ("coronary artery disease", "cardiovascular disease"),
+    "atrial fibrillation": ("arrhythmia", "cardiovascular disease"),
+    "arrhythmia": ("cardiovascular disease",),
+    "pulmonary hypertension": ("cardiovascular disease",),
+    "cirrhosis": ("liver disease",),
+    "hepatitis b": ("liver disease", "infection"),
+    "hepatitis c": ("liver disease", "infection"),
+    "hiv": ("infection", "immunodeficiency"),
+    "tuberculosis": ("infection",),
+    "covid-19": ("infection",),
+    "rheumatoid arthritis": ("autoimmune disease",),
+    "lupus": ("autoimmune disease",),
+    "inflammatory bowel disease": ("autoimmune disease",),
+    "depression": ("psychiatric disorder",),
+    "bipolar disorder": ("psychiatric disorder",),
+    "schizophrenia": ("psychiatric disorder",),
+    "cisplatin": ("platinum-based chemotherapy", "chemotherapy"),
+    "carboplatin": ("platinum-based chemotherapy", "chemotherapy"),
+    "platinum-based chemotherapy": ("chemotherapy",),
+    "pemetrexed": ("chemotherapy",),
+    "docetaxel": ("chemotherapy",),
+    "paclitaxel": ("chemotherapy",),
+    "temozolomide": ("chemotherapy",),
+    "pembrolizumab": ("immunotherapy",),
+    "nivolumab": ("immunotherapy",),
+    "atezolizumab": ("immunotherapy",),
+    "osimertinib": ("targeted therapy",),
+    "bevacizumab": ("targeted therapy",),
+    "metformin": (),
+    "glp-1 receptor agonists": (),
+}
+
+
+def _form_pattern(form: str) -> str:
+    escaped = re.escape(form).replace(r"\ ", r"[\s\-]+")
+    # Forgive plural and possessive endings on multi-letter words.
+    return escaped + (r"(?:s|es|'s)?" if form[-1].isalpha() and len(form) > 3 else "")
+
+
+@lru_cache(maxsize=4)
+def lexicon_regex(kind: str) -> re.Pattern[str]:
+    """One alternation over every surface form of "condition", "therapy" or "lab", longest first."""
+    lexicon = {"condition": CONDITIONS, "therapy": THERAPIES, "lab": LAB_ANALYTES}[kind]
+    forms = sorted({form for forms in lexicon.values() for form in forms}, key=len, reverse=True)
+    parts = []
+    for form in forms:
+        pattern = _form_pattern(form)
+        if form in CASE_SENSITIVE_ABBREVIATIONS:
+            pattern = "(?-i:" + re.escape(form.upper()) + ")"
+        parts.append(pattern)
+    return re.compile(r"(?<![\w\-])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4)
+def _form_index(kind: str) -> dict[str, str]:
+    lexicon = {"condition": CONDITIONS, "therapy": THERAPIES, "lab": LAB_ANALYTES}[kind]
+    return {form: concept for concept, forms in lexicon.items() for form in forms}
+
+
+def normalize_term(surface: str) -> str:
+    """Lower-case a mention, unify dashes and spaces, and strip plural/possessive endings."""
+    text = re.sub(r"[\s\-]+", " ", surface.lower().replace("’", "'")).strip(" .,;:")
+    text = re.sub(r"'s\b", "", text)
+    words = []
+    for word in text.split():
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 4 and word.endswith(("ses", "xes")):
+            word = word[:-2]
+        elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
+def concept_of(surface: str, kind: str) -> str | None:
+    """Map a surface mention to its lexicon concept, forgiving case, plurals and spacing."""
+    index = _form_index(kind)
+    lowered = surface.lower().strip()
+    if lowered in index:
+        return index[lowered]
+    wanted = normalize_term(surface)
+    for form, concept in index.items():
+        if normalize_term(form) == wanted:
+            return concept
+    return None
+
+
+def implied_concepts(concept: str) -> set[str]:
+    """The concept itself plus every broader concept it implies, transitively."""
+    seen = {concept}
+    frontier = [concept]
+    while frontier:
+        for parent in PARENT_CONCEPTS.get(frontier.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                frontier.append(parent)
+    return seen

@@ -1,0 +1,352 @@
+"""The store: the record of truth for studies, sites, sync runs, rejects and the change counter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+from trialfinder.model import Study, decode_study
+from trialfinder.store.rows import StudyWrite, study_columns
+from trialfinder.store.schema import changes, rejects, sites, state, studies, sync_runs
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO 8601 string (what every timestamp column holds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did: studies added, replaced by a newer version, or left as they were."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the change log: a study written (upsert) or removed (delete) at seq."""
+
+    seq: int
+    nct_id: str
+    op: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input record or file that could not be ingested, and why."""
+
+    id: int
+    source: str
+    position: str | None
+    nct_id: str | None
+    field: str | None
+    reason: str
+    at: str
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web server read while an ingest writes; NORMAL sync is crash-safe for a killed process.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    """Studies and their bookkeeping in one SQL database (SQLite file or PostgreSQL)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, database_url: str, *, migrate: bool = True) -> Store:
+        """Connect to the database at database_url, creating or upgrading its schema."""
+        if database_url.startswith("sqlite:///"):
+            Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(database_url)
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(database_url, pool_pre_ping=True)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest alembic revision."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                # Two processes starting at once must not both create the tables.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(726354)"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # writing studies ------------------------------------------------------------------------------------------
+
+    def upsert(self, writes: Iterable[StudyWrite]) -> UpsertCounts:
+        """Insert new studies and replace older versions, in one transaction; older copies never win."""
+        best: dict[str, StudyWrite] = {}
+        for write in writes:
+            held = best.get(write.nct_id)
+            if held is None or write.version > held.version:
+                best[write.nct_id] = write
+        counts = UpsertCounts()
+        if not best:
+            return counts
+        now = utc_now()
+        with self.engine.begin() as conn:
+            stored = {
+                row.nct_id: (row.last_update, row.raw_length)
+                for row in conn.execute(
+                    sa.select(studies.c.nct_id, studies.c.last_update, sa.func.length(studies.c.raw).label("raw_length"))
+                    .where(studies.c.nct_id.in_(list(best)))
+                )
+            }
+            fresh: list[StudyWrite] = []
+            newer: list[StudyWrite] = []
+            for nct_id, write in best.items():
+                if nct_id not in stored:
+                    fresh.append(write)
+                elif write.version > stored[nct_id]:
+                    newer.append(write)
+                else:
+                    counts.unchanged += 1
+            changed = fresh + newer
+            if not changed:
+                return counts
+            seqs = self._log_changes(conn, [w.nct_id for w in changed], "upsert", now)
+            rows = [
+                {"nct_id": w.nct_id, "raw": w.raw, "source": w.source, "change_seq": seq, "ingested_at": now}
+                | study_columns(w.study)
+                for w, seq in zip(changed, seqs)
+            ]
+            if newer:
+                ids = [w.nct_id for w in newer]
+                conn.execute(sites.delete().where(sites.c.nct_id.in_(ids)))
+                conn.execute(studies.delete().where(studies.c.nct_id.in_(ids)))
+            conn.execute(studies.insert(), rows)
+            site_rows = [
+                {"nct_id": w.nct_id, "position": position} | vars(site)
+                for w in changed
+                for position, site in enumerate(w.sites)
+            ]
+            if site_rows:
+                conn.execute(sites.insert(), site_rows)
+            counts.added += len(fresh)
+            counts.updated += len(newer)
+        return counts
+
+    def delete(self, nct_ids: Iterable[str]) -> int:
+        """Remove studies (and their sites), logging the deletion for derived indexes."""
+        ids = list(nct_ids)
+        with self.engine.begin() as conn:
+            present = [r.nct_id for r in conn.execute(sa.select(studies.c.nct_id).where(studies.c.nct_id.in_(ids)))]
+            if not present:
+                return 0
+            conn.execute(sites.delete().where(sites.c.nct_id.in_(present)))
+            conn.execute(studies.delete().where(studies.c.nct_id.in_(present)))
+            self._log_changes(conn, present, "delete", utc_now())
+        return len(present)
+
+    def _log_changes(self, conn: sa.Connection, nct_ids: list[str], op: str, at: str) -> list[int]:
+        rows = [{"nct_id": nct_id, "op": op, "at": at} for nct_id in nct_ids]
+        result = conn.execute(changes.insert().returning(changes.c.seq, sort_by_parameter_order=True), rows)
+        return [row.seq for row in result]
+
+    # reading studies ------------------------------------------------------------------------------------------
+
+    def raw(self, nct_id: str) -> str | None:
+        """The original record of a study, exactly as it was ingested."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(studies.c.raw).where(studies.c.nct_id == nct_id)).scalar_one_or_none()
+
+    def study(self, nct_id: str) -> Study | None:
+        """The typed study for an NCT id, or None."""
+        raw = self.raw(nct_id)
+        return decode_study(raw) if raw is not None else None
+
+    def raws(self, nct_ids: list[str]) -> dict[str, str]:
+        """Original records for several NCT ids (missing ids are left out)."""
+        if not nct_ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(studies.c.nct_id, studies.c.raw).where(studies.c.nct_id.in_(nct_ids)))
+            return {row.nct_id: row.raw for row in rows}
+
+    def nct_ids(self) -> list[str]:
+        """Every stored NCT id, sorted."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(studies.c.nct_id).order_by(studies.c.nct_id)).scalars())
+
+    def count(self) -> int:
+        """How many studies are stored."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(studies)).scalar_one()
+
+    def iter_raw(self, batch_size: int = 2000) -> Iterator[tuple[str, str]]:
+        """Every (nct_id, raw) pair in NCT id order, read in keyset-paged batches to bound memory."""
+        after = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(studies.c.nct_id, studies.c.raw)
+                    .where(studies.c.nct_id > after)
+                    .order_by(studies.c.nct_id)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            yield from ((row.nct_id, row.raw) for row in rows)
+            after = rows[-1].nct_id
+
+    def sites_of(self, nct_id: str) -> list[dict]:
+        """The stored sites of one study, in record order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(sites).where(sites.c.nct_id == nct_id).order_by(sites.c.position))
+            return [dict(row._mapping) for row in rows]
+
+    # change counter -------------------------------------------------------------------------------------------
+
+    def change_counter(self) -> int:
+        """The newest change seq (0 for an empty store)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0))).scalar_one()
+
+    def changes_since(self, seq: int, limit: int | None = None) -> list[Change]:
+        """Changes after seq, oldest first."""
+        query = sa.select(changes).where(changes.c.seq > seq).order_by(changes.c.seq)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [Change(row.seq, row.nct_id, row.op) for row in conn.execute(query)]
+
+    def get_state(self, key: str) -> str | None:
+        """A value from the key/value state table."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(state.c.value).where(state.c.key == key)).scalar_one_or_none()
+
+    def set_state(self, key: str, value: str) -> None:
+        """Store a value in the key/value state table."""
+        with self.engine.begin() as conn:
+            updated = conn.execute(state.update().where(state.c.key == key).values(value=value)).rowcount
+            if not updated:
+                conn.execute(state.insert().values(key=key, value=value))
+
+    # rejects --------------------------------------------------------------------------------------------------
+
+    def add_rejects(self, items: Iterable[dict]) -> int:
+        """Record rejected inputs: dicts with source, position, nct_id, field, reason."""
+        now = utc_now()
+        rows = [
+            {"source": i["source"], "position": i.get("position"), "nct_id": i.get("nct_id"),
+             "field": i.get("field"), "reason": i["reason"], "at": now}
+            for i in items
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(rejects.insert(), rows)
+        return len(rows)
+
+    def rejects(self, limit: int = 1000) -> list[Reject]:
+        """The most recent rejects, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(rejects).order_by(rejects.c.id.desc()).limit(limit))
+            return [Reject(**row._mapping) for row in rows]
+
+    # sync runs ------------------------------------------------------------------------------------------------
+
+    def start_sync_run(self, params: dict, since: str | None) -> int:
+        """Record the start of a sync run and return its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sync_runs.insert().returning(sync_runs.c.id),
+                {"started_at": utc_now(), "state": "running", "params": json.dumps(params, sort_keys=True),
+                 "since": since},
+            )
+            return result.scalar_one()
+
+    def update_sync_run(self, run_id: int, **values) -> None:
+        """Change fields of a sync run (state, counts, next_page_token, error, finished_at)."""
+        with self.engine.begin() as conn:
+            conn.execute(sync_runs.update().where(sync_runs.c.id == run_id).values(**values))
+
+    def sync_runs(self, limit: int = 20) -> list[dict]:
+        """Recent sync runs, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit))
+            return [dict(row._mapping) for row in rows]
+
+    def unfinished_sync_run(self, params: dict) -> dict | None:
+        """The newest run with these params that did not finish (interrupted or failed), to resume from."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(sync_runs)
+                .where(sync_runs.c.params == json.dumps(params, sort_keys=True))
+                .order_by(sync_runs.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is None or row.state == "succeeded":
+            return None
+        return dict(row._mapping)
+
+    def last_successful_sync(self) -> dict | None:
+        """The newest sync run that finished without error."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(sync_runs).where(sync_runs.c.state == "succeeded").order_by(sync_runs.c.id.desc()).limit(1)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    # stats ----------------------------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        """Counts of studies by status, phase and study type, sites, rejects and the last sync."""
+        with self.engine.connect() as conn:
+            def grouped(column) -> dict[str, int]:
+                rows = conn.execute(sa.select(column, sa.func.count()).group_by(column).order_by(sa.func.count().desc()))
+                return {(key if key is not None else "(none)"): n for key, n in rows}
+
+            phase_counts: dict[str, int] = {}
+            for phases, n in conn.execute(sa.select(studies.c.phases, sa.func.count()).group_by(studies.c.phases)):
+                for phase in (phases or "(none)").split("|"):
+                    phase_counts[phase] = phase_counts.get(phase, 0) + n
+            return {
+                "studies": conn.execute(sa.select(sa.func.count()).select_from(studies)).scalar_one(),
+                "by_status": grouped(studies.c.overall_status),
+                "by_phase": dict(sorted(phase_counts.items(), key=lambda kv: -kv[1])),
+                "by_study_type": grouped(studies.c.study_type),
+                "sites": conn.execute(sa.select(sa.func.count()).select_from(sites)).scalar_one(),
+                "rejects": conn.execute(sa.select(sa.func.count()).select_from(rejects)).scalar_one(),
+                "change_counter": conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0))).scalar_one(),
+                "last_sync": self.last_successful_sync(),
+            }
