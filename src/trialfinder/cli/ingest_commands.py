@@ -100,3 +100,33 @@ def refresh_derived(ctx: typer.Context) -> None:
     except ImportError:
         return
     refresh_index(ctx.obj.settings, ctx.obj.store, console=errors)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    source: Annotated[Optional[Path], typer.Option("--source", help="Ingest these local files instead of downloading.")] = None,
+    base_url: Annotated[str, typer.Option(envvar="TRIALFINDER_CTGOV_URL", help="ClinicalTrials.gov API v2 base URL.")] = "https://clinicaltrials.gov/api/v2",
+) -> None:
+    """Load data into an empty store: local files with --source, else the recruiting studies from ClinicalTrials.gov."""
+    from trialfinder.ctgov import CtgovClient, registry_reachable
+    from trialfinder.ingest.sync import LIVE_DEFAULT_STATUSES
+
+    store = ctx.obj.store
+    existing = store.count()
+    if existing:
+        console.print(f"The store already holds {existing} studies; nothing to load "
+                      "(use `trialfinder ingest` or `trialfinder sync` to add more).")
+        refresh_derived(ctx)
+        return
+    if source is not None:
+        if not source.exists():
+            fail(f"--source {source} does not exist")
+        ctx.invoke(ingest, ctx=ctx, paths=[source], strict=False)
+        return
+    if not registry_reachable(CtgovClient(base_url=base_url)):
+        fail(f"ClinicalTrials.gov ({base_url}) cannot be reached from this machine. To load local files instead, "
+             "run `make run SOURCE=path/to/records` (e.g. SOURCE=../shared/data/ctgov) or "
+             "`trialfinder ingest PATH...`.")
+    ctx.invoke(sync, ctx=ctx, since=None, full=True, status=LIVE_DEFAULT_STATUSES, condition=None, query=None,
+               base_url=base_url)

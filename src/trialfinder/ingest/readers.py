@@ -181,6 +181,11 @@ def _read_json_lines(name: str, data: bytes) -> Iterator[Item]:
             yield _record(name, f"line {number}", msgspec.Raw(line))
 
 
+def record_from_json(source: str, position: str | None, text: str | bytes) -> Item:
+    """A Record for one study's JSON text, or a Rejected naming the field that is wrong."""
+    return _record(source, position, text.encode("utf-8") if isinstance(text, str) else text)
+
+
 def _record(name: str, position: str | None, raw: msgspec.Raw | bytes) -> Item:
     text = bytes(raw)
     try:
