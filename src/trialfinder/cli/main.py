@@ -139,3 +139,24 @@ def rejects(
 
 
 from trialfinder.cli import ingest_commands  # noqa: E402,F401  (registers ingest and sync)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the website and the JSON APIs."""
+    import os
+
+    import uvicorn
+
+    settings = ctx.obj.settings
+    # Workers are separate processes: they read the settings from the environment.
+    os.environ["TRIALFINDER_DATA"] = str(settings.data_dir)
+    os.environ["TRIALFINDER_DATABASE_URL"] = settings.database_url
+    console.print(f"Serving trialfinder on http://{host}:{port}/ (data: {settings.data_dir})")
+    uvicorn.run("trialfinder.server:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
