@@ -41,6 +41,8 @@ class ThresholdConstraint(Constraint):
     normalized_value: float | None = None
     normalized_value_high: float | None = None
     normalized_unit: str | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,3 +85,4 @@ class MentionConstraint(Constraint):
 
     term: str
     concept: str | None = None
+    time_limited: bool = False

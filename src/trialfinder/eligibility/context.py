@@ -1,0 +1,74 @@
+"""NegEx/ConText-style rules: is a mention negated, hypothetical, or merely a qualifier to ignore?"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Words that end a trigger's scope: a new clause starts.
+_SCOPE_BREAK = re.compile(
+    r"[.;:]\s|[.;:]$|\b(?:but|however|although|though|except|unless|other than|apart from|excluding|aside from|"
+    r"with the exception of|whereas|yet)\b|\bwho\s+(?:has|have|had|is|are)\b",
+    re.IGNORECASE,
+)
+_PRE_NEGATION = re.compile(
+    r"\b(?:no|not|without|free\s+of|freedom\s+from|absence\s+of|absent|denies|denied|deny|negative\s+for|never|"
+    r"none|neither|nor|lack\s+of|lacks?|ruled\s+out|rule\s+out|has\s+not|have\s+not|had\s+not|did\s+not|does\s+not|"
+    r"do\s+not|cannot|unable\s+to\s+have|no\s+longer)\b",
+    re.IGNORECASE,
+)
+_POST_NEGATION = re.compile(
+    r"^[^.;:]{0,60}?\b(?:is|are|was|were|be)?\s*(?:not\s+(?:allowed|permitted|eligible|acceptable)|prohibited|"
+    r"ruled\s+out|excluded|ineligible|disallowed|is\s+absent|are\s+absent|negative)\b",
+    re.IGNORECASE,
+)
+# "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
+_POST_PERMISSION = re.compile(
+    r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))",
+    re.IGNORECASE,
+)
+_PRE_HYPOTHETICAL = re.compile(
+    r"\b(?:if|whether|in\s+case\s+of|planned|planning|plans?\s+to|plan\s+for|scheduled\s+(?:for|to)|"
+    r"expected\s+to|anticipated|anticipate|intends?\s+to|intention\s+to|willing\s+to|willingness\s+to|agrees?\s+to|"
+    r"consent\s+to|may\s+(?:require|need|receive|undergo)|will\s+(?:require|need|receive|undergo)|likely\s+to|"
+    r"candidates?\s+for|eligible\s+for|need(?:s)?\s+to\s+undergo|to\s+undergo|wish(?:es)?\s+to|desire\s+to|"
+    r"become|becoming|avoid|prevent(?:ion\s+of)?|risk\s+of|future|during\s+the\s+study)\b",
+    re.IGNORECASE,
+)
+# Mentions after these phrases describe someone else or an allowed exception, not the patient's constraint.
+_PSEUDO = re.compile(
+    r"\b(?:family\s+history\s+of|first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
+    r"with\s+the\s+exception\s+of|apart\s+from|aside\s+from|hypersensitivity\s+to|allerg(?:y|ies|ic)\s+to|"
+    r"intolerance\s+to|contraindications?\s+(?:to|for)|partner)\b",
+    re.IGNORECASE,
+)
+_SCOPE_WORDS = 10
+
+
+@dataclass(frozen=True)
+class MentionContext:
+    """What the surrounding words say about a mention."""
+
+    negated: bool
+    hypothetical: bool
+    ignored: bool
+    permitted: bool
+
+
+def _clause_before(text: str, start: int) -> str:
+    window = text[max(0, start - 160) : start]
+    breaks = list(_SCOPE_BREAK.finditer(window))
+    clause = window[breaks[-1].start() :] if breaks else window
+    words = clause.split()
+    return " ".join(words[-_SCOPE_WORDS:])
+
+
+def mention_context(text: str, start: int, end: int) -> MentionContext:
+    """Classify the mention text[start:end] as negated, hypothetical, ignored (pseudo) or merely permitted."""
+    before = _clause_before(text, start)
+    after = text[end : end + 80]
+    ignored = bool(_PSEUDO.search(before))
+    negated = bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
+    hypothetical = bool(_PRE_HYPOTHETICAL.search(before))
+    permitted = not negated and bool(_POST_PERMISSION.match(after))
+    return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted)

@@ -1,0 +1,253 @@
+"""Numbers, comparators and units in eligibility text, and conversion of lab values to canonical units."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .terms import LAB_ANALYTES, lexicon_regex
+
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+NUMBER = r"\d{1,3}(?:[, ]\d{3})+(?![\d.,])(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+"
+
+# Comparator phrases, longest first so "greater than or equal to" wins over "greater than".
+_COMPARATOR_PHRASES: list[tuple[str, str]] = [
+    (r"greater\s+than\s+or\s+equal\s+(?:to\s+)?|(?:greater|more|higher)\s+or\s+equal\s+(?:to\s+)?", ">="),
+    (r"(?:less|lower)\s+or\s+equal\s+(?:to\s+)?", "<="),
+    (r"more\s+than\s+or\s+equal\s+(?:to\s+)?", ">="),
+    (r"less\s+than\s+or\s+equal\s+(?:to\s+)?", "<="),
+    (r"equal\s+to\s+or\s+(?:greater|more|higher)\s+than", ">="),
+    (r"equal\s+to\s+or\s+(?:less|lower)\s+than", "<="),
+    (r"(?:no|not)\s+(?:less|lower|fewer)\s+than", ">="),
+    (r"(?:no|not)\s+(?:more|greater|higher)\s+than", "<="),
+    (r"(?:not|no)\s+exceeding|(?:must\s+)?not\s+exceed|does\s+not\s+exceed|up\s+to|at\s+most|maximum(?:\s+of)?", "<="),
+    (r"at\s+least|minimum(?:\s+of)?|a\s+minimum\s+of", ">="),
+    (r"greater\s+than|more\s+than|higher\s+than|above|over|exceeding|exceeds?|in\s+excess\s+of", ">"),
+    (r"less\s+than|lower\s+than|fewer\s+than|below|under", "<"),
+    (r"≥|>=|=>|≧|>/=|&gt;=|\u2265", ">="),
+    (r"≤|<=|=<|≦|</=|&lt;=|\u2264", "<="),
+    (r">", ">"),
+    (r"<", "<"),
+    (r"=", "="),
+]
+COMPARATOR = "|".join(f"(?:{phrase})" for phrase, _ in _COMPARATOR_PHRASES)
+_ANY_COMPARATOR = re.compile(
+    "|".join(rf"(?P<c{index}>{phrase})" for index, (phrase, _) in enumerate(_COMPARATOR_PHRASES)), re.IGNORECASE
+)
+
+_POST_COMPARATOR = re.compile(
+    r"^\s*(?:or|and)\s+(?P<word>greater|more|higher|above|over|better|less|lower|below|fewer|under)\b",
+    re.IGNORECASE,
+)
+
+UNIT = (
+    r"(?:[x×*]\s*10\s*(?:\^|e|E|\*\*)?\s*[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}\s*/\s*(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
+    r"|(?:[x×*]|times)\s*(?:the\s+)?(?:institutional\s+)?(?:ULN|upper\s+limit\s+(?:of\s+)?(?:the\s+)?normal(?:\s+range)?"
+    r"|normal|institutional\s+normal)"
+    r"|(?:cells?\s*)?/\s*(?:mm\^?3|mm³|µL|μL|uL|mcL|cu\.?\s?mm|cmm)"
+    r"|K/(?:µL|μL|uL)"
+    r"|mL/min(?:/1[.,]73\s?m\^?2|/1[.,]73\s?m²)?|ml/min(?:/1[.,]73\s?m\^?2)?"
+    r"|g/dL|g/dl|g/L|g/l|mg/dL|mg/dl|mg/L|µmol/L|μmol/L|umol/L|mmol/L|mmol/l|mmol/mol|mEq/L"
+    r"|mm\s?Hg|kPa|kg/m\^?2|kg/m²|kg/m2|kg|lbs?|pounds|%|msec|ms|bpm|beats\s+per\s+minute"
+    r"|IU/L|U/L|IU/mL|ng/mL|ng/ml|ng/dL|pg/mL|mIU/L|µIU/mL|copies/mL|seconds|sec|L\b|liters?"
+)
+
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1}
+
+
+def parse_number(raw: str) -> float:
+    """Parse "100,000", "1.5", "1,5" (a decimal comma) or a small number word."""
+    token = raw.strip().lower()
+    if token in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[token])
+    if re.fullmatch(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?", token):
+        return float(token.replace(",", "").replace(" ", ""))
+    return float(token.replace(",", "."))
+
+
+def comparator_of(phrase: str) -> str | None:
+    """The comparator symbol named by the last comparator phrase in ``phrase``."""
+    last = None
+    for last in _ANY_COMPARATOR.finditer(phrase):
+        pass
+    if last is None:
+        return None
+    return next(symbol for index, (_, symbol) in enumerate(_COMPARATOR_PHRASES) if last.group(f"c{index}"))
+
+
+def post_comparator(after: str) -> str | None:
+    """Comparator from a trailing phrase such as "or greater" / "or less"."""
+    match = _POST_COMPARATOR.match(after)
+    if not match:
+        return None
+    word = match.group("word").lower()
+    return ">=" if word in {"greater", "more", "higher", "above", "over", "better"} else "<="
+
+
+def canonical_unit(raw_unit: str | None) -> str | None:
+    """A tidy spelling of a unit ("x 10^9/L", "xULN", "/µL", "g/dL", ...)."""
+    if not raw_unit:
+        return None
+    unit = raw_unit.translate(SUPERSCRIPTS).strip()
+    exponent = re.match(r"[x×*]\s*10\s*(?:\^|e|E|\*\*)?\s*(\d{1,2})\s*/\s*(\S+)", unit)
+    if exponent:
+        per = exponent.group(2).replace("μ", "µ").replace("uL", "µL").replace("mcL", "µL")
+        per = "mm3" if per.startswith("mm") else per
+        return f"x10^{exponent.group(1)}/{per}"
+    lowered = unit.lower()
+    if "normal" in lowered or "uln" in lowered:
+        return "xULN"
+    if re.fullmatch(r"(?:cells?\s*)?/\s*(?:mm\^?3|mm³|cu\.?\s?mm|cmm)", lowered):
+        return "/mm3"
+    if re.fullmatch(r"(?:cells?\s*)?/\s*(?:µl|μl|ul|mcl)", lowered):
+        return "/µL"
+    if lowered.startswith("ml/min"):
+        return "mL/min"
+    if lowered.startswith("kg/m"):
+        return "kg/m2"
+    if lowered.replace(" ", "") == "mmhg":
+        return "mmHg"
+    if lowered in {"lb", "lbs", "pounds"}:
+        return "lb"
+    if lowered in {"msec", "ms"}:
+        return "ms"
+    replacements = {"g/dl": "g/dL", "mg/dl": "mg/dL", "g/l": "g/L", "mmol/l": "mmol/L", "umol/l": "µmol/L",
+                    "µmol/l": "µmol/L", "μmol/l": "µmol/L", "k/µl": "x10^3/µL", "k/ul": "x10^3/µL"}
+    return replacements.get(lowered, unit)
+
+
+_CELL_COUNTS = {"platelets", "anc", "wbc", "lymphocytes", "cd4"}
+# analyte -> (canonical unit, {unit: factor to canonical})
+_CONVERSIONS: dict[str, tuple[str, dict[str, float]]] = {
+    "hemoglobin": ("g/dL", {"g/dL": 1.0, "g/L": 0.1, "mmol/L": 1.6114}),
+    "creatinine": ("mg/dL", {"mg/dL": 1.0, "µmol/L": 1 / 88.42, "mmol/L": 1000 / 88.42}),
+    "bilirubin": ("mg/dL", {"mg/dL": 1.0, "µmol/L": 1 / 17.1}),
+    "glucose": ("mg/dL", {"mg/dL": 1.0, "mmol/L": 18.016}),
+    "albumin": ("g/dL", {"g/dL": 1.0, "g/L": 0.1}),
+    "pao2": ("mmHg", {"mmHg": 1.0, "kPa": 7.50062}),
+    "weight": ("kg", {"kg": 1.0, "lb": 0.45359237}),
+    "creatinine_clearance": ("mL/min", {"mL/min": 1.0}),
+    "egfr": ("mL/min", {"mL/min": 1.0}),
+    "bmi": ("kg/m2", {"kg/m2": 1.0}),
+    "hba1c": ("%", {"%": 1.0}),
+}
+
+
+def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float | None, str | None]:
+    """Convert a lab value to the analyte's canonical unit when a simple conversion applies."""
+    if unit == "xULN":
+        return value, "xULN"
+    if analyte in _CELL_COUNTS:
+        if unit is None:
+            # Bare numbers: "platelets >= 100" is in 10^9/L, "platelets >= 100,000" is per µL.
+            threshold = 1000 if analyte == "platelets" else 50
+            return (value * 1000 if value < threshold else value), "/µL"
+        exponent = re.fullmatch(r"x10\^(\d+)/(\S+)", unit)
+        if exponent:
+            power, per = int(exponent.group(1)), exponent.group(2)
+            per_litre = per in {"L", "l"}
+            return value * 10 ** (power - 6 if per_litre else power), "/µL"
+        if unit in {"/mm3", "/µL"}:
+            return value, "/µL"
+        return None, None
+    if analyte == "hba1c" and unit == "mmol/mol":
+        return round(value / 10.929 + 2.15, 2), "%"
+    if analyte == "hemoglobin" and unit is None:
+        return (value, "g/dL") if value < 25 else (value / 10, "g/dL")
+    if analyte in _CONVERSIONS:
+        canonical, factors = _CONVERSIONS[analyte]
+        if unit is None:
+            return (value, canonical) if analyte in {"bmi", "hba1c"} else (None, None)
+        if unit in factors:
+            return round(value * factors[unit], 4), canonical
+        return None, None
+    return (value, unit) if unit else (None, None)
+
+
+@dataclass(frozen=True)
+class LabReading:
+    """A lab analyte with a comparator and value(s), located by offsets in the source text."""
+
+    analyte: str
+    comparator: str
+    value: float
+    value_high: float | None
+    unit: str | None
+    start: int
+    end: int
+
+
+_ANALYTE_JOINER = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?(?:,|and/or|and|or|/|&)?\s*(?:\([^()]{1,40}\)\s*)?$", re.I)
+_READING_TAIL = re.compile(
+    rf"""(?P<filler>[^0-9;<>≤≥=\n]{{0,45}}?)
+         (?P<comparator>{COMPARATOR})?\s*(?:of\s+|to\s+)?
+         (?P<value>{NUMBER})\s*(?:(?P<unit1>{UNIT})\s*)?
+         (?:(?:-|–|to|and)\s*(?P<high>{NUMBER})\s*)?
+         (?P<unit>{UNIT})?""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_UNIT_REQUIRED = {"weight": {"kg", "lb"}, "heart_rate": {"bpm", "beats per minute"}}
+_FILLER_STOP = re.compile(r"\b(?:ago|since|within|days?|weeks?|months?|years?|loss|gain|grade|times\s+per)\b", re.I)
+
+
+def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabReading]:
+    """Lab / vital thresholds: analyte names (sharing one threshold when joined by and/or) plus value and unit."""
+    mentions = [m for m in lexicon_regex("lab").finditer(text)]
+    readings: list[LabReading] = []
+    group: list[re.Match[str]] = []
+    for index, mention in enumerate(mentions):
+        group.append(mention)
+        following = mentions[index + 1] if index + 1 < len(mentions) else None
+        if following and _ANALYTE_JOINER.match(text[mention.end() : following.start()]):
+            continue
+        readings.extend(_reading_after(text, group, require_comparator))
+        group = []
+    return readings
+
+
+def _analyte_name(surface: str) -> str | None:
+    lowered = re.sub(r"[\s\-]+", " ", surface.lower())
+    for analyte, forms in LAB_ANALYTES.items():
+        if lowered in forms or lowered.rstrip("s") in forms:
+            return analyte
+    return None
+
+
+def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bool) -> list[LabReading]:
+    tail = _READING_TAIL.match(text, group[-1].end())
+    if not tail:
+        return []
+    filler = tail.group("filler") or ""
+    if _FILLER_STOP.search(filler):
+        return []
+    comparator = tail.group("comparator") and comparator_of(tail.group("comparator"))
+    comparator = comparator or comparator_of(filler)
+    if re.search(r"\bbetween\b", filler, re.I) and tail.group("high"):
+        comparator = "between"
+    high = parse_number(tail.group("high")) if tail.group("high") else None
+    if high is not None and comparator in {None, "="}:
+        comparator = "between"
+    if high is not None and comparator not in {"between"}:
+        high = None
+    end = tail.start() + len(tail.group(0).rstrip())
+    after = post_comparator(text[end : end + 20])
+    if comparator is None and after:
+        comparator = after
+    if comparator is None:
+        if require_comparator:
+            return []
+        comparator = "="
+    raw_unit = tail.group("unit") or tail.group("unit1")
+    unit = canonical_unit(raw_unit)
+    value = parse_number(tail.group("value"))
+    readings = []
+    for analyte in dict.fromkeys(_analyte_name(m.group(0)) for m in group):
+        if analyte is None:
+            continue
+        required = _UNIT_REQUIRED.get(analyte)
+        if required and unit not in required:
+            continue
+        readings.append(LabReading(analyte, comparator, value, high, unit, group[0].start(), end))
+    return readings

@@ -1,0 +1,298 @@
+"""Patient profiles (structured or from free text) and evaluation of one constraint against a profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .context import mention_context
+from .measures import find_lab_readings, normalize_lab
+from .model import (
+    Constraint,
+    MentionConstraint,
+    PerformanceConstraint,
+    SexConstraint,
+    StateConstraint,
+    ThresholdConstraint,
+    TimeWindowConstraint,
+)
+from .terms import ABBREVIATIONS, concept_of, implied_concepts, lexicon_regex, normalize_term
+
+
+@dataclass(frozen=True)
+class LabValue:
+    """One measured lab value, with the canonical-unit value when a conversion applies."""
+
+    value: float
+    unit: str | None
+    normalized_value: float | None = None
+    normalized_unit: str | None = None
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A condition or therapy the patient has, normalized to a lexicon concept when one matches."""
+
+    term: str
+    concept: str | None = None
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientProfile:
+    """What is known about a patient; None / empty means "not known", never "absent"."""
+
+    age_years: float | None = None
+    sex: Literal["female", "male"] | None = None
+    diagnoses: tuple[Mention, ...] = ()
+    absent_conditions: tuple[Mention, ...] = ()
+    therapies: tuple[Mention, ...] = ()
+    absent_therapies: tuple[Mention, ...] = ()
+    labs: dict[str, LabValue] = field(default_factory=dict)
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+    ecog: int | None = None
+    karnofsky: int | None = None
+    location: str | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: PatientProfile) -> PatientProfile:
+        """Combine two profiles; every field that ``other`` knows overrides this profile's value."""
+        updates: dict[str, object] = {}
+        for name in ("age_years", "sex", "pregnant", "breastfeeding", "ecog", "karnofsky", "location"):
+            if getattr(other, name) is not None:
+                updates[name] = getattr(other, name)
+        for name in ("diagnoses", "absent_conditions", "therapies", "absent_therapies"):
+            if getattr(other, name):
+                updates[name] = _union(getattr(self, name), getattr(other, name))
+        other_present = {_key(m) for m in other.diagnoses}
+        other_absent = {_key(m) for m in other.absent_conditions}
+        updates["diagnoses"] = tuple(
+            m for m in updates.get("diagnoses", self.diagnoses) if _key(m) not in other_absent or _key(m) in other_present
+        )
+        updates["absent_conditions"] = tuple(
+            m for m in updates.get("absent_conditions", self.absent_conditions) if _key(m) not in other_present
+        )
+        updates["labs"] = {**self.labs, **other.labs}
+        updates["evidence"] = {**self.evidence, **other.evidence}
+        return replace(self, **updates)
+
+
+def _key(mention: Mention) -> str:
+    return mention.concept or normalize_term(mention.term)
+
+
+def _union(first: tuple[Mention, ...], second: tuple[Mention, ...]) -> tuple[Mention, ...]:
+    seen: dict[str, Mention] = {_key(m): m for m in first}
+    seen.update({_key(m): m for m in second})
+    return tuple(seen.values())
+
+
+_AGE = re.compile(
+    r"\b(?P<age>\d{1,3})[\s\-]*(?:years?|yrs?|y)[\s\-]*(?:old|of\s+age|o\b)|\b(?:age[d]?|aged)\s*:?\s*(?P<age2>\d{1,3})\b"
+    r"|\b(?P<age3>\d{1,3})\s*(?:yo|y/o|y\.o\.)\b|\b(?P<age4>\d{1,3})\s*-?\s*(?:M|F)\b(?=[\s,])",
+    re.IGNORECASE,
+)
+# "67 yo M" / "45F": the one-letter forms only count in upper case right after an age.
+_AGE_THEN = r"(?-i:(?:\d{1,3}\s*-?\s*|(?:yo|y/o|y\.o\.|year-old|years old)\s+)"
+_FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|she|her|mrs|mother)\b|{_AGE_THEN}F\b)", re.IGNORECASE)
+_MALE = re.compile(rf"\b(?:man|male|boy|gentleman|he|his|him|mr|father)\b|{_AGE_THEN}M\b)", re.IGNORECASE)
+_ECOG = re.compile(r"\b(?:ECOG|Zubrod|WHO)\b[^0-9.;]{0,25}?(?P<score>[0-5])\b", re.IGNORECASE)
+_KARNOFSKY = re.compile(r"\b(?:Karnofsky|KPS)\b[^0-9.;]{0,25}?(?P<score>\d{2,3})\b", re.IGNORECASE)
+_PREGNANT = re.compile(r"\b(?:pregnant|pregnancy|gravid|\d+\s*weeks?\s+(?:of\s+)?gestation)\b", re.IGNORECASE)
+_BREASTFEEDING = re.compile(r"\b(?:breast[\s\-]?feeding|lactating|nursing\s+(?:her|a|an)\b)", re.IGNORECASE)
+_ABBREVIATION_TOKEN = re.compile(r"\b[A-Z][A-Za-z0-9\-]{1,5}\b")
+
+
+def profile_from_text(text: str) -> PatientProfile:
+    """Build a profile from free text (a note, a letter, a TREC topic), honouring negation."""
+    evidence: dict[str, str] = {}
+    age = None
+    if match := _AGE.search(text):
+        raw = next(group for group in match.groups() if group)
+        age = float(raw)
+        evidence["age_years"] = match.group(0)
+    sex = _sex_of(text)
+    pregnant = _state(text, _PREGNANT)
+    breastfeeding = _state(text, _BREASTFEEDING)
+    ecog = int(m.group("score")) if (m := _ECOG.search(text)) else None
+    karnofsky = int(m.group("score")) if (m := _KARNOFSKY.search(text)) else None
+    present, absent = _mentions(text, "condition")
+    therapies, absent_therapies = _mentions(text, "therapy")
+    labs: dict[str, LabValue] = {}
+    for reading in find_lab_readings(text, require_comparator=False):
+        if reading.analyte in labs or reading.comparator not in {"=", "<", ">", "<=", ">="}:
+            continue
+        normalized, normalized_unit = normalize_lab(reading.analyte, reading.value, reading.unit)
+        labs[reading.analyte] = LabValue(reading.value, reading.unit, normalized, normalized_unit,
+                                         text[reading.start : reading.end])
+    return PatientProfile(
+        age_years=age, sex=sex, diagnoses=present, absent_conditions=absent, therapies=therapies,
+        absent_therapies=absent_therapies, labs=labs, pregnant=pregnant, breastfeeding=breastfeeding,
+        ecog=ecog, karnofsky=karnofsky, evidence=evidence,
+    )
+
+
+def _sex_of(text: str) -> Literal["female", "male"] | None:
+    female, male = len(_FEMALE.findall(text)), len(_MALE.findall(text))
+    if female == male:
+        return None
+    return "female" if female > male else "male"
+
+
+def _state(text: str, pattern: re.Pattern[str]) -> bool | None:
+    for match in pattern.finditer(text):
+        context = mention_context(text, match.start(), match.end())
+        if context.ignored or context.hypothetical:
+            continue
+        return not context.negated
+    return None
+
+
+def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
+    present: dict[str, Mention] = {}
+    absent: dict[str, Mention] = {}
+    spans = [(m.start(), m.end(), m.group(0)) for m in lexicon_regex(kind).finditer(text)]
+    for token in _ABBREVIATION_TOKEN.finditer(text):
+        concept = ABBREVIATIONS.get(token.group(0).lower())
+        if concept and concept_of(token.group(0), kind) and not any(s <= token.start() < e for s, e, _ in spans):
+            spans.append((token.start(), token.end(), token.group(0)))
+    for start, end, surface in sorted(spans):
+        context = mention_context(text, start, end)
+        if context.ignored or context.hypothetical:
+            continue
+        concept = concept_of(surface, kind)
+        mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end])
+        target = absent if context.negated else present
+        target.setdefault(_key(mention), mention)
+    for key in present:
+        absent.pop(key, None)
+    return tuple(present.values()), tuple(absent.values())
+
+
+Status = Literal["met", "not_met", "unknown"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a profile satisfies a constraint, why, and the patient evidence used."""
+
+    status: Status
+    reason: str
+    evidence: str | None = None
+
+
+def _apply_polarity(constraint: Constraint, assertion_true: bool, reason: str, evidence: str | None) -> Verdict:
+    satisfied = assertion_true if constraint.polarity == "require" else not assertion_true
+    return Verdict("met" if satisfied else "not_met", reason, evidence)
+
+
+def _compare(value: float, constraint: ThresholdConstraint, low: float | None, high: float | None) -> bool:
+    comparator = constraint.comparator
+    if comparator == "between" and low is not None and high is not None:
+        above = value >= low if constraint.low_inclusive else value > low
+        below = value <= high if constraint.high_inclusive else value < high
+        return above and below
+    assert low is not None
+    return {"<": value < low, "<=": value <= low, ">": value > low, ">=": value >= low, "=": value == low}.get(
+        comparator, False
+    )
+
+
+def _evaluate_threshold(constraint: ThresholdConstraint, profile: PatientProfile) -> Verdict:
+    if constraint.type == "age":
+        if profile.age_years is None:
+            return Verdict("unknown", "patient age not known")
+        holds = _compare(profile.age_years, constraint, constraint.value, constraint.value_high)
+        return _apply_polarity(constraint, holds, f"age {profile.age_years:g} vs {constraint.text}",
+                               profile.evidence.get("age_years"))
+    lab = profile.labs.get(constraint.analyte)
+    if lab is None:
+        return Verdict("unknown", f"no {constraint.analyte} value for the patient")
+    if constraint.normalized_unit and lab.normalized_unit == constraint.normalized_unit and lab.normalized_value is not None:
+        value, low, high = lab.normalized_value, constraint.normalized_value, constraint.normalized_value_high
+    elif lab.unit == constraint.unit:
+        value, low, high = lab.value, constraint.value, constraint.value_high
+    else:
+        return Verdict("unknown", f"cannot compare {lab.unit} with {constraint.unit}", lab.evidence)
+    holds = _compare(value, constraint, low, high)
+    return _apply_polarity(constraint, holds, f"{constraint.analyte} {value:g} vs {constraint.text}", lab.evidence)
+
+
+# Karnofsky bands that correspond to each ECOG grade (Oken et al.'s usual mapping).
+_ECOG_FROM_KARNOFSKY = ((90, 0), (70, 1), (50, 2), (30, 3), (10, 4), (0, 5))
+_KARNOFSKY_FROM_ECOG = {0: 100, 1: 80, 2: 60, 3: 40, 4: 20, 5: 0}
+
+
+def _evaluate_performance(constraint: PerformanceConstraint, profile: PatientProfile) -> Verdict:
+    if constraint.scale == "ecog":
+        score = profile.ecog
+        if score is None and profile.karnofsky is not None:
+            score = next(grade for floor, grade in _ECOG_FROM_KARNOFSKY if profile.karnofsky >= floor)
+    else:
+        score = profile.karnofsky
+        if score is None and profile.ecog is not None:
+            score = _KARNOFSKY_FROM_ECOG.get(profile.ecog)
+    if score is None:
+        return Verdict("unknown", "performance status not known")
+    holds = (constraint.min_score is None or score >= constraint.min_score) and (
+        constraint.max_score is None or score <= constraint.max_score
+    )
+    return _apply_polarity(constraint, holds, f"{constraint.scale} {score} vs {constraint.text}", None)
+
+
+def _matches(constraint_concept: str | None, constraint_term: str, mention: Mention) -> bool:
+    wanted = constraint_concept or normalize_term(constraint_term)
+    have = mention.concept or normalize_term(mention.term)
+    if mention.concept and wanted in implied_concepts(mention.concept):
+        return True
+    return wanted == have or normalize_term(constraint_term) == normalize_term(mention.term)
+
+
+def _evaluate_mention(constraint: MentionConstraint, profile: PatientProfile) -> Verdict:
+    present = profile.diagnoses if constraint.type == "condition" else profile.therapies
+    absent = profile.absent_conditions if constraint.type == "condition" else profile.absent_therapies
+    if hit := next((m for m in present if _matches(constraint.concept, constraint.term, m)), None):
+        if constraint.time_limited and constraint.polarity == "forbid":
+            return Verdict("unknown", f"patient has {hit.term}, but its date matters", hit.evidence)
+        return _apply_polarity(constraint, True, f"patient has {hit.term}", hit.evidence)
+    wanted = constraint.concept or normalize_term(constraint.term)
+    if miss := next((m for m in absent if _key(m) == wanted or _matches(constraint.concept, constraint.term, m)), None):
+        return _apply_polarity(constraint, False, f"patient explicitly has no {miss.term}", miss.evidence)
+    return Verdict("unknown", f"no information about {constraint.term}")
+
+
+def evaluate(constraint: Constraint, profile: PatientProfile) -> Verdict:
+    """Check one constraint against a profile: met, not_met, or unknown when the profile lacks the facts."""
+    if constraint.hypothetical:
+        return Verdict("unknown", "the criterion is hypothetical or conditional")
+    if isinstance(constraint, ThresholdConstraint):
+        return _evaluate_threshold(constraint, profile)
+    if isinstance(constraint, SexConstraint):
+        if profile.sex is None:
+            return Verdict("unknown", "patient sex not known")
+        return _apply_polarity(constraint, profile.sex == constraint.sex, f"patient is {profile.sex}", None)
+    if isinstance(constraint, StateConstraint):
+        state = profile.pregnant if constraint.type == "pregnancy" else profile.breastfeeding
+        if state is None:
+            return Verdict("unknown", f"{constraint.type} status not known")
+        return _apply_polarity(constraint, state, f"{constraint.type}: {'yes' if state else 'no'}", None)
+    if isinstance(constraint, PerformanceConstraint):
+        return _evaluate_performance(constraint, profile)
+    if isinstance(constraint, TimeWindowConstraint):
+        return _evaluate_time_window(constraint, profile)
+    if isinstance(constraint, MentionConstraint):
+        return _evaluate_mention(constraint, profile)
+    return Verdict("unknown", f"no rule for {constraint.type}")
+
+
+def _evaluate_time_window(constraint: TimeWindowConstraint, profile: PatientProfile) -> Verdict:
+    # Profiles carry no event dates; the one safe answer is when the event never happened at all.
+    if constraint.event_concept:
+        absent = (*profile.absent_conditions, *profile.absent_therapies)
+        if miss := next((m for m in absent if m.concept and constraint.event_concept in implied_concepts(m.concept)), None):
+            never = constraint.relation == "within"
+            return _apply_polarity(constraint, not never, f"patient never had {miss.term}", miss.evidence)
+    return Verdict("unknown", "event dates are not known")

@@ -1,0 +1,122 @@
+"""Patient profiles from text, merging, and evaluation of constraints against a profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from trialfinder.eligibility import (
+    LabValue,
+    Mention,
+    PatientProfile,
+    evaluate,
+    extract_constraints,
+    profile_from_text,
+)
+
+TREC_LIKE = (
+    "A 58-year-old African-American woman presents to the ER with episodic pressing/burning anterior chest pain "
+    "that began two days earlier. She has a history of T2DM and HTN, no history of MI or stroke. "
+    "Labs: hemoglobin 10.2 g/dL, platelets 150,000/mm3, creatinine 1.1 mg/dL. ECOG 1. She is not pregnant. "
+    "She takes metformin."
+)
+
+
+@pytest.fixture(scope="module")
+def patient() -> PatientProfile:
+    return profile_from_text(TREC_LIKE)
+
+
+def test_profile_from_text_fields(patient: PatientProfile) -> None:
+    assert patient.age_years == 58 and patient.sex == "female"
+    present = {m.concept for m in patient.diagnoses}
+    absent = {m.concept for m in patient.absent_conditions}
+    assert {"type 2 diabetes", "hypertension", "chest pain"} <= present
+    assert {"myocardial infarction", "stroke"} <= absent
+    assert not present & absent
+    assert {m.concept for m in patient.therapies} == {"metformin"}
+    assert patient.labs["hemoglobin"].normalized_value == pytest.approx(10.2)
+    assert patient.labs["platelets"].normalized_value == pytest.approx(150000)
+    assert patient.pregnant is False and patient.ecog == 1
+
+
+def test_negated_diagnosis_is_never_present() -> None:
+    profile = profile_from_text("No history of diabetes. Denies chest pain.")
+    assert not profile.diagnoses
+    assert {m.concept for m in profile.absent_conditions} == {"diabetes", "chest pain"}
+
+
+def test_male_patient_and_abbreviations() -> None:
+    profile = profile_from_text("67 yo M with NSCLC and COPD, CKD stage 3; Karnofsky 70.")
+    assert profile.age_years == 67 and profile.sex == "male" and profile.karnofsky == 70
+    assert {"non-small cell lung cancer", "copd", "chronic kidney disease"} <= {m.concept for m in profile.diagnoses}
+
+
+def test_merge_structured_overrides_text(patient: PatientProfile) -> None:
+    structured = PatientProfile(
+        age_years=59, labs={"hemoglobin": LabValue(12.0, "g/dL", 12.0, "g/dL")},
+        diagnoses=(Mention("myocardial infarction", "myocardial infarction"),), location="Boston, MA",
+    )
+    merged = patient.merge(structured)
+    assert merged.age_years == 59 and merged.sex == "female" and merged.location == "Boston, MA"
+    assert merged.labs["hemoglobin"].value == 12.0 and "platelets" in merged.labs
+    assert "myocardial infarction" in {m.concept for m in merged.diagnoses}
+    assert "myocardial infarction" not in {m.concept for m in merged.absent_conditions}
+
+
+def verdicts(text: str, kind: str, profile: PatientProfile) -> list[str]:
+    return [evaluate(c, profile).status for c in extract_constraints(text, kind)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("Age 18-75 years", "inclusion", ["met"]),
+        ("Age 65 years or older", "inclusion", ["not_met"]),
+        ("Men aged 18 or older", "inclusion", ["not_met", "met"]),
+        ("History of diabetes", "inclusion", ["met"]),
+        ("Type 1 diabetes", "exclusion", ["unknown"]),
+        ("Hypertension", "exclusion", ["not_met"]),
+        ("History of myocardial infarction", "exclusion", ["met"]),
+        ("Platelets ≥ 100 x 10^9/L", "inclusion", ["met"]),
+        ("Hemoglobin ≥ 110 g/L", "inclusion", ["not_met"]),
+        ("ECOG 0-1", "inclusion", ["met"]),
+        ("Karnofsky ≥ 90", "inclusion", ["not_met"]),
+        ("Pregnant or breastfeeding", "exclusion", ["met", "unknown"]),
+        ("Bilirubin ≤ 1.5 mg/dL", "inclusion", ["unknown"]),
+        ("Receiving metformin", "inclusion", ["met"]),
+        ("Prior chemotherapy", "exclusion", ["unknown"]),
+    ],
+)
+def test_evaluate(patient: PatientProfile, text: str, kind: str, expected: list[str]) -> None:
+    assert verdicts(text, kind, patient) == expected
+
+
+def test_verdict_carries_reason_and_evidence(patient: PatientProfile) -> None:
+    (constraint,) = extract_constraints("Platelet count > 100,000/mm3")
+    verdict = evaluate(constraint, patient)
+    assert verdict.status == "met" and "platelets" in verdict.reason
+    assert verdict.evidence == "platelets 150,000/mm3"
+
+
+def test_time_limited_exclusion_is_unknown_when_patient_has_the_condition() -> None:
+    profile = profile_from_text("Patient had a myocardial infarction in 2015.")
+    statuses = {c.type: evaluate(c, profile).status for c in extract_constraints(
+        "Myocardial infarction within 6 months before enrollment", "exclusion")}
+    assert statuses == {"condition": "unknown", "time_window": "unknown"}
+
+
+def test_time_window_met_when_patient_never_had_the_event() -> None:
+    profile = profile_from_text("She has never received chemotherapy.")
+    (window,) = [c for c in extract_constraints("Chemotherapy within 4 weeks", "exclusion") if c.type == "time_window"]
+    assert evaluate(window, profile).status == "met"
+
+
+def test_hypothetical_constraints_are_unknown(patient: PatientProfile) -> None:
+    constraints = extract_constraints("Planned surgery during the study", "exclusion")
+    assert constraints and {evaluate(c, patient).status for c in constraints} == {"unknown"}
+
+
+def test_unknown_when_profile_is_empty() -> None:
+    empty = PatientProfile()
+    for text in ("Age ≥ 18 years", "ECOG 0-2", "No history of stroke", "ANC ≥ 1500/µL", "Not pregnant"):
+        assert {evaluate(c, empty).status for c in extract_constraints(text)} == {"unknown"}
