@@ -1,11 +1,12 @@
-"""Convert one legacy ClinicalTrials.gov XML record (`<clinical_study>`, public.xsd) into an API v2 study dict.
+"""Convert one legacy ClinicalTrials.gov XML record (`<clinical_study>`, public.xsd) into an API v2 dict.
 
-The legacy format is what AllPublicXML and the TREC clinical-trials collections ship. The result has the JSON shape
-the v2 API returns (camelCase modules, upper-snake enums) so the store, index and matcher treat both sources alike.
+The legacy format is what AllPublicXML and the TREC clinical-trials collections ship. The result has the JSON
+shape the v2 API returns (camelCase modules, upper-snake enums), so the store, index and matcher treat both
+sources alike.
 
-Conversion is strict about structure (the document must parse, be a `<clinical_study>` and carry a valid nct_id)
-and lenient about values: an enum spelling this module does not know is upper-snaked rather than dropped, and a
-date or count that cannot be read is left out rather than failing the whole record.
+Conversion is strict about structure (the document must parse, be a `<clinical_study>` and carry a valid
+nct_id) and lenient about values: an enum spelling this module does not know is upper-snaked rather than
+dropped, and a date or count that cannot be read is left out rather than failing the whole record.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["LegacyXmlError", "legacy_xml_to_study_dict"]
 
 
 class LegacyXmlError(ValueError):
-    """A legacy XML document that cannot be converted; `field` names the element at fault when there is one."""
+    """A legacy XML document that cannot be converted; `field` names the element at fault, if any."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -31,7 +32,7 @@ class LegacyXmlError(ValueError):
 
 
 def legacy_xml_to_study_dict(xml: bytes | str) -> dict[str, Any]:
-    """Convert one `<clinical_study>` document into an API v2 study dict; raises LegacyXmlError when unusable."""
+    """Convert one `<clinical_study>` document into an API v2 study dict; LegacyXmlError when unusable."""
     root = _parse(xml)
     nct_id = _nct_id(root)
     protocol = {
@@ -64,7 +65,7 @@ def legacy_xml_to_study_dict(xml: bytes | str) -> dict[str, Any]:
     return _compact(study)
 
 
-# parsing ------------------------------------------------------------------------------------------------------
+# parsing ----------------------------------------------------------------------------------------------------
 
 _NCT_RE = re.compile(r"NCT[0-9]{8}")
 
@@ -78,7 +79,9 @@ def _parse(xml: bytes | str) -> ET.Element:
     except (ValueError, LookupError, TypeError) as exc:
         raise LegacyXmlError(f"unreadable XML: {exc}") from None
     if root.tag != "clinical_study":
-        raise LegacyXmlError(f"root element is <{root.tag}>, expected <clinical_study>", field="clinical_study")
+        raise LegacyXmlError(
+            f"root element is <{root.tag}>, expected <clinical_study>", field="clinical_study"
+        )
     return root
 
 
@@ -92,7 +95,7 @@ def _nct_id(root: ET.Element) -> str:
     return nct_id
 
 
-# text helpers -------------------------------------------------------------------------------------------------
+# text helpers -----------------------------------------------------------------------------------------------
 
 
 def _text(element: ET.Element | None) -> str | None:
@@ -123,14 +126,16 @@ def _textblock(parent: ET.Element | None) -> str | None:
 
 def _person_name(element: ET.Element) -> str | None:
     """Join public.xsd's first/middle/last name and degrees the way v2 writes a name ("Ann Lee, MD")."""
-    name = " ".join(_texts(element, "first_name") + _texts(element, "middle_name") + _texts(element, "last_name"))
+    name = " ".join(
+        _texts(element, "first_name") + _texts(element, "middle_name") + _texts(element, "last_name")
+    )
     degrees = _text(element.find("degrees"))
     if name and degrees:
         return f"{name}, {degrees}"
     return name or degrees
 
 
-# enums, booleans, dates ---------------------------------------------------------------------------------------
+# enums, booleans, dates -------------------------------------------------------------------------------------
 
 # Legacy spellings whose v2 value is not simply the upper-snaked legacy text.
 _STATUS = {"unknown status": "UNKNOWN"}
@@ -169,7 +174,7 @@ def _bool(text: str | None) -> bool | None:
 
 
 def _phases(text: str | None) -> list[str]:
-    """"Phase 1/Phase 2" -> ["PHASE1", "PHASE2"]; "N/A" -> ["NA"]; "Early Phase 1" -> ["EARLY_PHASE1"]."""
+    """Legacy phase text as v2 phases: "Phase 1/Phase 2" -> ["PHASE1", "PHASE2"], "N/A" -> ["NA"]."""
     if not text:
         return []
     if text.strip().lower() in _NOT_APPLICABLE:
@@ -184,7 +189,7 @@ def _phases(text: str | None) -> list[str]:
 
 
 def _masking(text: str | None) -> dict[str, Any]:
-    """"Double (Participant, Investigator)" -> masking DOUBLE with whoMasked; also reads the pre-2017 wording."""
+    """Masking "Double (Participant, Investigator)" -> DOUBLE with whoMasked; reads pre-2017 wording too."""
     if not text:
         return {}
     level, _, who = text.partition("(")
@@ -210,7 +215,7 @@ _DOWNLOAD_DATE_RE = re.compile(r"processed this data on (.+)$")
 
 
 def _iso_date(text: str | None) -> str | None:
-    """"January 2005" -> "2005-01", "January 15, 2005" -> "2005-01-15"; None for unreadable text."""
+    """Dates: "January 2005" -> "2005-01", "January 15, 2005" -> "2005-01-15"; None for unreadable text."""
     if not text:
         return None
     text = text.strip()
@@ -256,14 +261,14 @@ def _std_ages(minimum: str | None, maximum: str | None) -> list[str]:
     return groups
 
 
-# protocol modules ---------------------------------------------------------------------------------------------
+# protocol modules -------------------------------------------------------------------------------------------
 
 
 def _identification(root: ET.Element, nct_id: str) -> dict[str, Any]:
     lead = root.find("sponsors/lead_sponsor")
     source = _text(root.find("source"))
     lead_name = _text(lead.find("agency")) if lead is not None else None
-    # `source` is the organisation that submits the record; its class is only known when it is the lead sponsor.
+    # `source` is the organisation that submits the record; its class is known only when it is the lead.
     source_class = _enum(_text(lead.find("agency_class")), _AGENCY_CLASS) if lead is not None else None
     return {
         "nctId": nct_id,
@@ -280,7 +285,9 @@ def _identification(root: ET.Element, nct_id: str) -> dict[str, Any]:
 def _status(root: ET.Element) -> dict[str, Any]:
     def date(*names: str) -> str | None:
         # Pre-2017 files use older element names (firstreceived_date ...) for the same dates.
-        return next((_iso_date(_text(root.find(name))) for name in names if root.find(name) is not None), None)
+        return next(
+            (_iso_date(_text(root.find(name))) for name in names if root.find(name) is not None), None
+        )
 
     return {
         "statusVerifiedDate": date("verification_date"),
@@ -306,7 +313,10 @@ def _status(root: ET.Element) -> dict[str, Any]:
 
 
 def _sponsor(element: ET.Element) -> dict[str, Any]:
-    return {"name": _text(element.find("agency")), "class": _enum(_text(element.find("agency_class")), _AGENCY_CLASS)}
+    return {
+        "name": _text(element.find("agency")),
+        "class": _enum(_text(element.find("agency_class")), _AGENCY_CLASS),
+    }
 
 
 def _sponsors(root: ET.Element) -> dict[str, Any]:
@@ -362,7 +372,9 @@ def _design(root: ET.Element) -> dict[str, Any]:
         }
         if expanded_access is not None
         else None,
-        "patientRegistry": True if study_type_text and "patient registry" in study_type_text.lower() else None,
+        "patientRegistry": True
+        if study_type_text and "patient registry" in study_type_text.lower()
+        else None,
         "targetDuration": _text(root.find("target_duration")),
         "phases": _phases(_text(root.find("phase"))),
         "designInfo": {
@@ -464,7 +476,9 @@ def _contact(element: ET.Element, role: str | None) -> dict[str, Any]:
 
 
 def _location(element: ET.Element) -> dict[str, Any]:
-    contacts = [_contact(el, "CONTACT") for el in element.findall("contact") + element.findall("contact_backup")]
+    contacts = [
+        _contact(el, "CONTACT") for el in element.findall("contact") + element.findall("contact_backup")
+    ]
     contacts += [_contact(el, _enum(_text(el.find("role")))) for el in element.findall("investigator")]
     return {
         "facility": _text(element.find("facility/name")),
@@ -495,13 +509,18 @@ def _contacts_locations(root: ET.Element) -> dict[str, Any]:
 
 def _references(root: ET.Element) -> dict[str, Any]:
     def reference(element: ET.Element, kind: str) -> dict[str, Any]:
-        return {"pmid": _text(element.find("PMID")), "type": kind, "citation": _text(element.find("citation"))}
+        return {
+            "pmid": _text(element.find("PMID")),
+            "type": kind,
+            "citation": _text(element.find("citation")),
+        }
 
     return {
         "references": [reference(el, "BACKGROUND") for el in root.findall("reference")]
         + [reference(el, "RESULT") for el in root.findall("results_reference")],
         "seeAlsoLinks": [
-            {"label": _text(el.find("description")), "url": _text(el.find("url"))} for el in root.findall("link")
+            {"label": _text(el.find("description")), "url": _text(el.find("url"))}
+            for el in root.findall("link")
         ],
         "availIpds": [
             {
@@ -536,7 +555,9 @@ def _derived(root: ET.Element) -> dict[str, Any]:
             "versionHolder": _iso_date(download.group(1)) if download else None,
             "removedCountries": _texts(root, "removed_countries/country"),
         },
-        "conditionBrowseModule": {"meshes": [{"term": t} for t in _texts(root, "condition_browse/mesh_term")]},
+        "conditionBrowseModule": {
+            "meshes": [{"term": t} for t in _texts(root, "condition_browse/mesh_term")]
+        },
         "interventionBrowseModule": {
             "meshes": [{"term": t} for t in _texts(root, "intervention_browse/mesh_term")]
         },
