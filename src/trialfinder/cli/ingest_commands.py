@@ -66,6 +66,7 @@ def sync(
     condition: Annotated[Optional[str], typer.Option(help="Only studies matching this condition (query.cond).")] = None,
     query: Annotated[Optional[str], typer.Option(help="Only studies matching this query (query.term).")] = None,
     base_url: Annotated[str, typer.Option(envvar="TRIALFINDER_CTGOV_URL", help="ClinicalTrials.gov API v2 base URL.")] = "https://clinicaltrials.gov/api/v2",
+    requests_per_minute: Annotated[float, typer.Option(envvar="TRIALFINDER_CTGOV_RPM", help="Politeness limit on requests to the registry.")] = 50,
 ) -> None:
     """Download new and updated studies from the ClinicalTrials.gov API v2 (resumable)."""
     from trialfinder.ctgov import CtgovClient
@@ -78,8 +79,7 @@ def sync(
             fail(f"--since must be a date like 2025-01-31, not {since!r}")
     options = SyncOptions(since=since, full=full, statuses=[s.upper() for s in status or []], condition=condition,
                           query=query)
-    client = CtgovClient(base_url=base_url)
-    with _progress() as progress:
+    with CtgovClient(base_url=base_url, requests_per_minute=requests_per_minute) as client, _progress() as progress:
         task = progress.add_task("Syncing", total=None, records=0)
 
         def on_page(page_number: int, fetched: int, total: int | None) -> None:
@@ -88,6 +88,7 @@ def sync(
         try:
             result = run_sync(ctx.obj.store, client, options, on_page=on_page)
         except SyncError as error:
+            progress.stop()
             fail(str(error))
     refresh_derived(ctx)
     console.print(f"Sync finished: {result.summary}", highlight=False)
@@ -124,9 +125,11 @@ def init(
             fail(f"--source {source} does not exist")
         ctx.invoke(ingest, ctx=ctx, paths=[source], strict=False)
         return
-    if not registry_reachable(CtgovClient(base_url=base_url)):
+    with CtgovClient(base_url=base_url) as probe:
+        reachable = registry_reachable(probe)
+    if not reachable:
         fail(f"ClinicalTrials.gov ({base_url}) cannot be reached from this machine. To load local files instead, "
              "run `make run SOURCE=path/to/records` (e.g. SOURCE=../shared/data/ctgov) or "
              "`trialfinder ingest PATH...`.")
     ctx.invoke(sync, ctx=ctx, since=None, full=True, status=LIVE_DEFAULT_STATUSES, condition=None, query=None,
-               base_url=base_url)
+               base_url=base_url, requests_per_minute=50)

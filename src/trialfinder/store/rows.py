@@ -40,7 +40,7 @@ class StudyWrite:
     @property
     def version(self) -> tuple[str, int]:
         """Which of two copies of one study wins: the later update, then the fuller record."""
-        return (iso_date(self.study.last_update_posted) or "", len(self.raw))
+        return (last_update_date(self.study) or "", len(self.raw))
 
 
 def study_columns(study: Study) -> dict:
@@ -62,7 +62,7 @@ def study_columns(study: Study) -> dict:
         "start_date": _struct_date(status.start_date_struct),
         "primary_completion_date": _struct_date(status.primary_completion_date_struct),
         "first_posted": _struct_date(status.study_first_post_date_struct),
-        "last_update": iso_date(study.last_update_posted) or "",
+        "last_update": last_update_date(study) or "",
     }
 
 
@@ -84,6 +84,11 @@ def sites_from_record(study: Study) -> list[SiteRow]:
             )
         )
     return rows
+
+
+def last_update_date(study: Study) -> str | None:
+    """When the study was last updated: the posted date, else (old records lack it) the submitted date."""
+    return iso_date(study.last_update_posted) or iso_date(study.status.last_update_submit_date)
 
 
 def _struct_date(struct) -> str | None:
