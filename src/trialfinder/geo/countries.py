@@ -1,4 +1,4 @@
-"""Country, US state and Canadian/Australian province names, normalised the way ClinicalTrials.gov spells them.
+"""Country, US state and Canadian/Australian province names, normalised as ClinicalTrials.gov spells them.
 
 ClinicalTrials.gov has spelt some countries differently over time. Records fetched up to 2024 say
 "Korea, Republic of", "Russian Federation", "Turkey"; records fetched in late 2025 say "South Korea",
@@ -57,7 +57,13 @@ _ALIASES = {
     "CZ": ["Czech Republic"],
     "NL": ["The Netherlands", "Holland"],
     "CI": ["Ivory Coast", "Cote d'Ivoire", "Côte d'Ivoire"],
-    "CD": ["Democratic Republic of the Congo", "Democratic Republic of Congo", "DR Congo", "DRC", "Congo-Kinshasa"],
+    "CD": [
+        "Democratic Republic of the Congo",
+        "Democratic Republic of Congo",
+        "DR Congo",
+        "DRC",
+        "Congo-Kinshasa",
+    ],
     "CG": ["Republic of the Congo", "Congo-Brazzaville", "Congo, Republic of the"],
     "LA": ["Laos"],
     "MD": ["Moldova"],
@@ -90,7 +96,8 @@ _ALIASES = {
 # countries that no longer exist but appear in old ClinicalTrials.gov records: code -> (name, stand-in ISO-2)
 HISTORIC_COUNTRIES = {"YU": ("Former Yugoslavia", "RS")}
 
-US_TERRITORIES = frozenset({"PR", "GU", "VI", "AS", "MP", "UM"})  # have US ZIP codes but are their own CT.gov countries
+# these have US ZIP codes, but ClinicalTrials.gov lists them as countries of their own
+US_TERRITORIES = frozenset({"PR", "GU", "VI", "AS", "MP", "UM"})
 
 
 class Province(NamedTuple):
@@ -182,7 +189,7 @@ def country_name_for_code(iso: str) -> str | None:
 
 
 def country_name(text: str | None) -> str | None:
-    """A country as ClinicalTrials.gov spells it ("South Korea" -> "Korea, Republic of"); None when unknown."""
+    """A country as ClinicalTrials.gov spells it ("South Korea" -> "Korea, Republic of"); None if unknown."""
     code = country_code(text)
     return country_name_for_code(code) if code else None
 

@@ -37,12 +37,10 @@ def parse_radius(text: str | float | None, default: str = "50mi") -> float:
     """A search radius in kilometres from "50mi", "80 km", "10 miles" or a bare number of miles."""
     if text is None or (isinstance(text, str) and not text.strip()):
         text = default
-    if isinstance(text, bool):
-        raise ValueError(f"invalid radius {text!r}: expected a distance such as '50mi' or '80km'")
-    if isinstance(text, int | float):
+    if isinstance(text, int | float) and not isinstance(text, bool):
         return _positive_km(float(text) * KM_PER_MILE, text)
     if not isinstance(text, str):
-        raise ValueError(f"invalid radius {text!r}: expected a distance such as '50mi' or '80km'")
+        raise TypeError(f"a radius must be text or a number of miles, not {type(text).__name__}")
     match = _RADIUS_TEXT.fullmatch(text.strip().lower())
     if match is None or match["unit"] not in _KM_PER_UNIT:
         raise ValueError(

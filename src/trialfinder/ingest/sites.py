@@ -1,7 +1,8 @@
-"""A study's sites, with gazetteer coordinates (marked approximate) where the record has none."""
+"""A study's sites: countries spelled one way, and gazetteer coordinates (marked approximate) where missing."""
 
 from __future__ import annotations
 
+from trialfinder.geo import country_name, geocode_site
 from trialfinder.model import Study
 from trialfinder.store import SiteRow, sites_from_record
 
@@ -10,14 +11,12 @@ def site_rows(study: Study) -> list[SiteRow]:
     """Sites of a study; those without a geoPoint are placed by city/state/ZIP/country when the gazetteer knows it."""
     rows = sites_from_record(study)
     for row in rows:
+        # The registry has renamed countries over the years ("Korea, Republic of" -> "South Korea"): one spelling
+        # keeps country filters and location pages whole. The original text stays in the raw record.
+        if row.country:
+            row.country = country_name(row.country) or row.country
         if row.lat is None and (row.city or row.zip):
-            place = _geocode(row)
+            place = geocode_site(row.city, row.state, row.zip, row.country)
             if place is not None:
                 row.lat, row.lon, row.approximate = place.lat, place.lon, True
     return rows
-
-
-def _geocode(row: SiteRow):
-    from trialfinder.geo import geocode_site
-
-    return geocode_site(row.city, row.state, row.zip, row.country)
