@@ -1,0 +1,145 @@
+"""Building the search index from the store, and keeping it up to date from the store's change log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+import tantivy
+
+from trialfinder.config import Settings
+from trialfinder.index.documents import study_document
+from trialfinder.index.layout import (
+    IndexMeta,
+    current_generation,
+    new_generation,
+    prune_generations,
+    read_meta,
+    swap_current,
+    write_meta,
+)
+from trialfinder.index.schema import SCHEMA_VERSION, build_schema, register_analyzers
+from trialfinder.index.sites import SiteArrays, site_rows
+from trialfinder.index.synonyms import SynonymMiner
+from trialfinder.model import decode_study
+from trialfinder.store import Store, utc_now
+
+log = logging.getLogger(__name__)
+
+BUILD_HEAP_BYTES = 256_000_000
+REFRESH_HEAP_BYTES = 64_000_000
+CHANGES_PER_BATCH = 5000
+
+Progress = Callable[[int, int], None]
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the index writer (a refresh or build is already running)."""
+
+
+def open_tantivy(generation: Path) -> tantivy.Index:
+    """Open the tantivy index of a generation, with its analyzers registered."""
+    index = tantivy.Index(build_schema(), str(generation), reuse=True)
+    register_analyzers(index)
+    return index
+
+
+def build_index(settings: Settings, store: Store, progress: Progress | None = None) -> IndexMeta:
+    """Build a complete index in a new generation directory, swap it in, then catch up with later changes."""
+    seq = store.change_counter()
+    total = store.count()
+    generation = new_generation(settings.index_dir)
+    index = open_tantivy(generation)
+    writer = index.writer(heap_size=BUILD_HEAP_BYTES)
+    miner = SynonymMiner()
+    indexed = 0
+    for nct_id, raw in store.iter_raw():
+        try:
+            study = decode_study(raw)
+        except msgspec.ValidationError as error:  # the store validated it once; never let one record stop a build
+            log.warning("not indexed: %s: %s", nct_id, error)
+            continue
+        writer.add_document(study_document(study))
+        miner.add(study)
+        indexed += 1
+        if progress is not None and indexed % 500 == 0:
+            progress(indexed, total)
+    writer.commit()
+    writer.wait_merging_threads()
+    SiteArrays.from_rows(site_rows(store)).save(generation)
+    miner.table().save(generation)
+    meta = IndexMeta(schema_version=SCHEMA_VERSION, seq=seq, studies=indexed, built_at=utc_now())
+    write_meta(generation, meta)
+    if progress is not None:
+        progress(indexed, total)
+    swap_current(settings.index_dir, generation)
+    prune_generations(settings.index_dir)
+    _apply_changes(generation, store)
+    return read_meta(generation) or meta
+
+
+def refresh_index(settings: Settings, store: Store, console=None) -> int:
+    """Apply the store's changes since the index's seq (building the index when there is none); changes applied."""
+    generation = current_generation(settings.index_dir)
+    meta = read_meta(generation) if generation else None
+    if generation is None or meta is None or meta.schema_version != SCHEMA_VERSION:
+        built = _build_with_console(settings, store, console)
+        return built.studies
+    try:
+        applied = _apply_changes(generation, store)
+    except IndexBusy:
+        if console is not None:
+            console.print("Search index: another process is updating it; skipped.")
+        return 0
+    if console is not None and applied:
+        console.print(f"Search index: applied {applied} changes.", highlight=False)
+    return applied
+
+
+def _build_with_console(settings: Settings, store: Store, console) -> IndexMeta:
+    if console is None:
+        return build_index(settings, store)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+    with Bar(TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("index", total=store.count())
+        meta = build_index(settings, store, progress=lambda done, total: bar.update(task, completed=done))
+    console.print(f"Search index built: {meta.studies} studies.", highlight=False)
+    return meta
+
+
+def _apply_changes(generation: Path, store: Store) -> int:
+    """Upsert (delete by NCT id, add the stored version) or delete every study changed after the meta's seq."""
+    meta = read_meta(generation)
+    if meta is None:
+        return 0
+    changes = store.changes_since(meta.seq)
+    if not changes:
+        return 0
+    index = open_tantivy(generation)
+    try:
+        writer = index.writer(heap_size=REFRESH_HEAP_BYTES, num_threads=1)
+    except ValueError as error:  # tantivy reports a held writer lock as a ValueError
+        raise IndexBusy(str(error)) from error
+    sites = SiteArrays.load(generation)
+    applied = 0
+    for start in range(0, len(changes), CHANGES_PER_BATCH):
+        batch = changes[start:start + CHANGES_PER_BATCH]
+        nct_ids = sorted({change.nct_id for change in batch})
+        for nct_id in nct_ids:
+            writer.delete_documents_by_term("nct_id", nct_id)
+        # the store's current row is the truth: a study changed twice is indexed once, a deleted one not at all
+        for raw in store.raws(nct_ids).values():
+            writer.add_document(study_document(decode_study(raw)))
+        sites = sites.replace_studies(nct_ids, site_rows(store, nct_ids))
+        applied += len(batch)
+    writer.commit()
+    writer.wait_merging_threads()
+    sites.save(generation)
+    meta.seq = changes[-1].seq
+    index.reload()
+    meta.studies = index.searcher().num_docs
+    write_meta(generation, meta)
+    return applied

@@ -1,0 +1,118 @@
+"""A request's filters as tantivy queries, kept apart by facet so each facet can be counted without its own filter.
+
+Facet counts follow the usual web convention (multi-select facets): the counts of facet X are computed with every
+active filter except X's own, so each count equals the result total you get when you tick that value (for a
+facet with no active filter) or add it to the ticked ones (for one with active filters, the count is what that
+value alone would give).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tantivy
+from tantivy import FieldType, Occur, Query
+
+from trialfinder.index.documents import date_number
+from trialfinder.index.sites import NearbyStudies
+from trialfinder.model.dates import iso_date
+from trialfinder.model.ids import canonical_nct_id
+from trialfinder.search.types import DateRange, SearchRequest
+from trialfinder.search.vocab import normalize_all, normalize_country
+
+AGE_TOLERANCE = 1e-9  # the same slack as model.age_eligible, so "18 Years" admits an 18-year-old exactly
+
+# Facet name -> index field.
+FACET_FIELDS = {
+    "status": "status", "phase": "phase", "study_type": "study_type", "funder_type": "funder_type",
+    "has_results": "has_results", "sex": "sex", "healthy_volunteers": "healthy_volunteers", "country": "country",
+    "age_group": "age_group",
+}
+
+
+@dataclass
+class Filters:
+    """Filter queries: by facet (left out when counting that facet), and the rest (always applied)."""
+
+    by_facet: dict[str, Query] = field(default_factory=dict)
+    fixed: list[Query] = field(default_factory=list)
+    matches_nothing: bool = False
+
+    def all(self, except_facet: str | None = None) -> list[Query]:
+        """Every filter query, optionally without one facet's."""
+        return [query for name, query in self.by_facet.items() if name != except_facet] + self.fixed
+
+
+def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: NearbyStudies | None) -> Filters:
+    """The filters of a request (normalising values written the way people write them)."""
+    filters = Filters()
+
+    def keyword(facet: str, values: list[str]) -> None:
+        if values:
+            filters.by_facet[facet] = Query.term_set_query(schema, FACET_FIELDS[facet], values)
+
+    keyword("status", normalize_all("status", request.statuses))
+    keyword("phase", normalize_all("phase", request.phases))
+    keyword("study_type", normalize_all("study_type", request.study_types))
+    keyword("funder_type", normalize_all("funder_type", request.funder_types))
+    sexes = [sex for sex in normalize_all("sex", request.sexes) if sex != "ALL"]
+    keyword("sex", sexes)
+    keyword("country", [normalize_country(country) for country in request.countries if country.strip()])
+    keyword("age_group", normalize_all("age_group", request.age_groups))
+    for facet, flag in (("has_results", request.has_results), ("healthy_volunteers", request.healthy_volunteers)):
+        if flag is not None:
+            filters.by_facet[facet] = Query.term_query(schema, FACET_FIELDS[facet], "true" if flag else "false")
+
+    if request.age is not None:
+        age = float(request.age)
+        # a missing bound is stored open (0 / 10000 years), so studies without an age limit stay in
+        filters.fixed.append(Query.range_query(schema, "min_age", FieldType.Float, None, age + AGE_TOLERANCE))
+        filters.fixed.append(Query.range_query(schema, "max_age", FieldType.Float, age - AGE_TOLERANCE, None))
+    for name, dates in (("start_date", request.start), ("primary_completion_date", request.primary_completion),
+                        ("first_posted", request.first_posted), ("last_update", request.last_updated)):
+        query = _date_range(schema, name, dates)
+        if query is not None:
+            filters.fixed.append(query)
+    if request.ids:
+        filters.fixed.append(identifier_query(schema, request.ids))
+    if nearby is not None:
+        if not nearby.nearest:
+            filters.matches_nothing = True
+        else:
+            filters.fixed.append(Query.term_set_query(schema, "nct_num", sorted(nearby.nearest)))
+    return filters
+
+
+def identifier_query(schema: tantivy.Schema, values: list[str]) -> Query:
+    """Studies with any of these NCT ids or other identifiers (org study ids, secondary ids, aliases)."""
+    wanted: set[str] = set()
+    for value in values:
+        for part in value.replace(",", " ").split():
+            wanted.add(part.lower())
+            canonical = canonical_nct_id(part)
+            if canonical:
+                wanted.add(canonical.lower())
+    if not wanted:
+        return Query.empty_query()
+    return Query.term_set_query(schema, "ids", sorted(wanted))
+
+
+def combine(parts: list[Query], filters: list[Query]) -> Query:
+    """Scored parts AND unscored filters; the filters add nothing to the score."""
+    clauses = [(Occur.Must, part) for part in parts]
+    clauses += [(Occur.Must, Query.const_score_query(query, 0.0)) for query in filters]
+    if not clauses:
+        return Query.all_query()
+    if len(clauses) == 1 and parts:
+        return parts[0]
+    return Query.boolean_query(clauses)
+
+
+def _date_range(schema: tantivy.Schema, name: str, dates: DateRange | None) -> Query | None:
+    if dates is None:
+        return None
+    low = date_number(iso_date(dates.start)) if dates.start else None
+    high = date_number(iso_date(dates.end)) if dates.end else None
+    if low is None and high is None:
+        return None
+    return Query.range_query(schema, name, FieldType.Integer, low, high)
