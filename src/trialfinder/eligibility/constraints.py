@@ -39,6 +39,12 @@ _AGE_PATTERNS = [
                rf"(?:of\s+age\s*|old\s*)?(?P<post>(?:or|and)\s+(?:older|above|over|more|greater|younger|under|below|less)"
                rf"|\+)", re.IGNORECASE),
 ]
+# A duration, not an age: "at least 3 years elapsed since the diagnosis", "5 years after treatment".
+_AGE_AFTER_BLOCK = re.compile(
+    r"\s*(?:have\s+)?(?:elapsed|passed|since|after|before|ago|prior\s+to|from|following|of\s+(?:follow|treatment|"
+    r"therapy|remission|disease|smoking|exposure|continuous|stable)|duration|disease[\s\-]free|relapse[\s\-]free)\b",
+    re.IGNORECASE,
+)
 _AGE_WORD_COMPARATORS = {"older than": ">", "younger than": "<", "over": ">", "under": "<", "above": ">",
                          "below": "<", "up to": "<=", "maximum": "<=", "minimum": ">="}
 
@@ -78,6 +84,8 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
             if _AGE_CONTEXT_BLOCK.search(text[max(0, match.start() - 40) : match.start()]) and not has_prefix:
                 continue
             if re.match(r"\s*(?:%|mg|kg|days|weeks|cm|mm)", text[match.end() : match.end() + 5]):
+                continue
+            if not has_prefix and _AGE_AFTER_BLOCK.match(text[match.end() : match.end() + 30]):
                 continue
             scale = 1 / 12 if unit.startswith("month") else 1.0
             groups = match.groupdict()

@@ -1,0 +1,135 @@
+"""Judge one study's eligibility criteria, criterion by criterion, for one patient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from trialfinder.eligibility import Constraint, Criterion, evaluate, extract_constraints, parse_criteria
+from trialfinder.eligibility.model import MentionConstraint
+from trialfinder.model import Study, age_in_years, describe_age_range
+
+from .patient import Patient
+from .phrases import PatientText
+from .types import CriterionVerdict
+
+# Constraint types whose not_met answer from the rules is reliable enough to rule a patient out.
+HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance", "lab", "condition", "therapy"})
+MAX_CRITERION_CHARS = 600  # a "criterion" longer than this is an unsplit paragraph: only rules read it
+
+
+@dataclass(frozen=True)
+class ParsedCriterion:
+    """A criterion with the constraints the rules extracted from it (patient independent, so cached)."""
+
+    criterion: Criterion
+    constraints: tuple[Constraint, ...]
+
+
+@lru_cache(maxsize=4096)
+def _parse(criteria_text: str) -> tuple[ParsedCriterion, ...]:
+    sections = parse_criteria(criteria_text)
+    return tuple(
+        ParsedCriterion(item, tuple(extract_constraints(item.text, item.kind, item.heading)))
+        for item in sections.all()
+        if item.text.strip()
+    )
+
+
+def parsed_criteria(study: Study) -> tuple[ParsedCriterion, ...]:
+    """The study's criteria with their constraints, parsed once per distinct eligibility text."""
+    return _parse(study.eligibility.eligibility_criteria or "")
+
+
+def structured_verdicts(study: Study, patient: Patient) -> list[CriterionVerdict]:
+    """Verdicts on the record's own age range and sex fields, which bind whatever the criteria text says."""
+    verdicts: list[CriterionVerdict] = []
+    profile = patient.profile
+    eligibility = study.eligibility
+    low, high = age_in_years(eligibility.minimum_age), age_in_years(eligibility.maximum_age)
+    if low is not None or high is not None:
+        text = f"Age: {describe_age_range(eligibility.minimum_age, eligibility.maximum_age)}"
+        if profile.age_years is None:
+            verdicts.append(CriterionVerdict(text, "inclusion", "unknown", "patient age not known", source="structured"))
+        else:
+            inside = (low is None or profile.age_years >= low - 1e-9) and (high is None or profile.age_years <= high + 1e-9)
+            verdicts.append(CriterionVerdict(
+                text, "inclusion", "met" if inside else "not_met", f"patient is {profile.age_years:g}",
+                profile.evidence.get("age_years"), source="structured", hard=not inside,
+            ))
+    if eligibility.sex in ("FEMALE", "MALE"):
+        wanted = eligibility.sex.lower()
+        text = f"Sex: {wanted} only"
+        if profile.sex is None:
+            verdicts.append(CriterionVerdict(text, "inclusion", "unknown", "patient sex not known", source="structured"))
+        else:
+            fits = profile.sex == wanted
+            verdicts.append(CriterionVerdict(text, "inclusion", "met" if fits else "not_met",
+                                             f"patient is {profile.sex}", source="structured", hard=not fits))
+    return verdicts
+
+
+def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict | None:
+    """One verdict from the criterion's constraints, or None when the rules know nothing about the patient here."""
+    results = [(constraint, evaluate(constraint, patient.profile)) for constraint in item.constraints]
+    decided = [(c, v) for c, v in results if v.status != "unknown"]
+    if not decided:
+        return None
+    criterion = item.criterion
+    failing = [(c, v) for c, v in decided if v.status == "not_met"]
+    passing = [(c, v) for c, v in decided if v.status == "met"]
+    mention_requires = [c for c, _ in results if isinstance(c, MentionConstraint) and c.polarity == "require"]
+    if failing and criterion.kind == "inclusion" and all(isinstance(c, MentionConstraint) for c, _ in failing):
+        # "NSCLC or SCLC": one required mention the patient has is enough; fail only when every one fails.
+        if len(failing) < len(mention_requires) and any(isinstance(c, MentionConstraint) for c, _ in passing):
+            failing = []
+    if failing:
+        constraint, verdict = failing[0]
+        return CriterionVerdict(criterion.text, criterion.kind, "not_met", verdict.reason, verdict.evidence,
+                                (criterion.start, criterion.end), "rules", hard=constraint.type in HARD_TYPES)
+    if len(passing) == len(results) or criterion.kind == "inclusion" and any(
+        isinstance(c, MentionConstraint) for c, _ in passing
+    ):
+        constraint, verdict = passing[0]
+        return CriterionVerdict(criterion.text, criterion.kind, "met", verdict.reason, verdict.evidence,
+                                (criterion.start, criterion.end), "rules")
+    constraint, verdict = passing[0]
+    return CriterionVerdict(criterion.text, criterion.kind, "unknown", f"partly checked: {verdict.reason}",
+                            verdict.evidence, (criterion.start, criterion.end), "rules")
+
+
+def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> CriterionVerdict | None:
+    """A soft verdict from a phrase the criterion shares with the patient's text."""
+    criterion = item.criterion
+    if len(criterion.text) > MAX_CRITERION_CHARS:
+        return None
+    hits = patient_text.find(criterion.text)
+    if not hits:
+        return None
+    hit = max(hits, key=lambda h: (h.words, not h.negated))
+    patient_has = not hit.negated
+    # the criterion asks for the thing unless it is an exclusion, or a negated inclusion ("no prior X")
+    asks_for_it = (criterion.kind == "inclusion") != hit.negated_in_criterion
+    fits = patient_has == asks_for_it
+    said = "mentions" if patient_has else "rules out"
+    return CriterionVerdict(criterion.text, criterion.kind, "met" if fits else "not_met",
+                            f"patient text {said} {hit.phrase!r}", hit.evidence, (criterion.start, criterion.end),
+                            "terms")
+
+
+def assess(study: Study, patient: Patient, patient_text: PatientText | None = None) -> list[CriterionVerdict]:
+    """Every verdict for the study: the record's age/sex fields first, then each criterion in text order."""
+    patient_text = patient_text or PatientText(patient.text)
+    verdicts = structured_verdicts(study, patient)
+    for item in parsed_criteria(study):
+        verdict = _combine_rules(item, patient)
+        if verdict is None or verdict.status == "unknown":
+            verdict = _phrase_verdict(item, patient_text) or verdict
+        if verdict is None:
+            criterion = item.criterion
+            reason = "nothing in the patient description addresses this" if item.constraints or patient.text else (
+                "not checked automatically")
+            verdict = CriterionVerdict(criterion.text, criterion.kind, "unknown", reason, None,
+                                       (criterion.start, criterion.end), "rules")
+        verdicts.append(verdict)
+    return verdicts

@@ -1,0 +1,177 @@
+"""A patient as the matcher sees it: free text, structured answers, or both, folded into one PatientProfile."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_from_text
+from trialfinder.eligibility.measures import canonical_unit, normalize_lab
+from trialfinder.eligibility.terms import LAB_ANALYTES, concept_of
+
+# Structured keys a patient file or form may use, beside "text".
+STRUCTURED_KEYS = ("age", "sex", "conditions", "no_conditions", "therapies", "no_therapies", "pregnant",
+                   "breastfeeding", "ecog", "karnofsky", "labs", "location")
+
+
+@dataclass(frozen=True)
+class Patient:
+    """The patient's own words (may be empty) and the profile built from them and from structured answers."""
+
+    text: str = ""
+    profile: PatientProfile = field(default_factory=PatientProfile)
+
+    @property
+    def condition_terms(self) -> list[str]:
+        """Every condition the patient has, as written, most specific first."""
+        return [m.evidence or m.term for m in self.profile.diagnoses]
+
+
+class PatientInputError(ValueError):
+    """A patient description that cannot be read (bad JSON shape, unreadable value)."""
+
+
+def as_patient(value: Patient | PatientProfile | str | dict[str, Any]) -> Patient:
+    """Accept whatever a caller holds: a Patient, a bare profile, free text, or a dict of structured fields."""
+    if isinstance(value, Patient):
+        return value
+    if isinstance(value, PatientProfile):
+        return Patient(text="", profile=value)
+    if isinstance(value, str):
+        return Patient(text=value, profile=profile_from_text(value))
+    if isinstance(value, dict):
+        return patient_from_fields(value)
+    raise PatientInputError(f"cannot read a patient from {type(value).__name__}")
+
+
+def read_patient_file(path: Path) -> Patient:
+    """A patient file: JSON with structured fields and/or "text", else the whole file as free text."""
+    content = path.read_text(encoding="utf-8")
+    stripped = content.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError as error:
+            raise PatientInputError(f"{path}: invalid JSON ({error})") from error
+        return patient_from_fields(data)
+    return as_patient(content)
+
+
+def patient_from_fields(data: dict[str, Any]) -> Patient:
+    """Build a patient from structured fields; structured answers override what the text says."""
+    text = str(data.get("text") or "")
+    unknown = sorted(set(data) - set(STRUCTURED_KEYS) - {"text"})
+    if unknown:
+        raise PatientInputError(f"unknown patient fields: {', '.join(unknown)} (allowed: text, "
+                                f"{', '.join(STRUCTURED_KEYS)})")
+    from_text = profile_from_text(text) if text.strip() else PatientProfile()
+    return Patient(text=text, profile=from_text.merge(structured_profile(data)))
+
+
+def structured_profile(data: dict[str, Any]) -> PatientProfile:
+    """The profile that the structured fields alone describe."""
+    evidence: dict[str, str] = {}
+    age = _number(data.get("age"), "age")
+    if age is not None:
+        evidence["age_years"] = f"age {age:g}"
+    return PatientProfile(
+        age_years=age,
+        sex=_sex(data.get("sex")),
+        diagnoses=_mentions(data.get("conditions"), "condition"),
+        absent_conditions=_mentions(data.get("no_conditions"), "condition"),
+        therapies=_mentions(data.get("therapies"), "therapy"),
+        absent_therapies=_mentions(data.get("no_therapies"), "therapy"),
+        labs=_labs(data.get("labs") or {}),
+        pregnant=_flag(data.get("pregnant"), "pregnant"),
+        breastfeeding=_flag(data.get("breastfeeding"), "breastfeeding"),
+        ecog=_integer(data.get("ecog"), "ecog", 0, 5),
+        karnofsky=_integer(data.get("karnofsky"), "karnofsky", 0, 100),
+        location=str(data["location"]) if data.get("location") else None,
+        evidence=evidence,
+    )
+
+
+def _number(value: Any, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as error:
+        raise PatientInputError(f"{name} must be a number, not {value!r}") from error
+
+
+def _integer(value: Any, name: str, low: int, high: int) -> int | None:
+    number = _number(value, name)
+    if number is None:
+        return None
+    if not low <= number <= high:
+        raise PatientInputError(f"{name} must lie between {low} and {high}, not {value!r}")
+    return int(number)
+
+
+def _sex(value: Any) -> Literal["female", "male"] | None:
+    if value is None or value == "":
+        return None
+    lowered = str(value).strip().lower()
+    if lowered in {"f", "female", "woman", "w"}:
+        return "female"
+    if lowered in {"m", "male", "man"}:
+        return "male"
+    raise PatientInputError(f"sex must be female or male, not {value!r}")
+
+
+def _flag(value: Any, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in {"yes", "y", "true", "1", "on"}:
+        return True
+    if lowered in {"no", "n", "false", "0", "off"}:
+        return False
+    raise PatientInputError(f"{name} must be yes or no, not {value!r}")
+
+
+def _mentions(values: Any, kind: str) -> tuple[Mention, ...]:
+    if not values:
+        return ()
+    if isinstance(values, str):
+        values = [part for part in re.split(r"[;,\n]", values)]
+    found = []
+    for value in values:
+        term = str(value).strip()
+        if term:
+            found.append(Mention(term=term.lower(), concept=concept_of(term, kind), evidence=term))
+    return tuple(found)
+
+
+_LAB_VALUE = re.compile(r"^\s*(?P<value>-?\d+(?:[.,]\d+)?)\s*(?P<unit>.*?)\s*$")
+
+
+def lab_analyte(name: str) -> str | None:
+    """The lexicon's analyte key for a lab name as a user writes it ("HbA1c", "platelet count")."""
+    lowered = name.strip().lower().replace("_", " ")
+    for analyte, forms in LAB_ANALYTES.items():
+        if lowered == analyte.replace("_", " ") or lowered in forms:
+            return analyte
+    return None
+
+
+def _labs(values: dict[str, Any]) -> dict[str, LabValue]:
+    labs: dict[str, LabValue] = {}
+    for name, raw in values.items():
+        analyte = lab_analyte(name)
+        if analyte is None:
+            raise PatientInputError(f"unknown lab {name!r}; known: {', '.join(sorted(LAB_ANALYTES))}")
+        match = _LAB_VALUE.match(str(raw))
+        if not match:
+            raise PatientInputError(f"lab {name} must be a number with an optional unit, not {raw!r}")
+        value = float(match.group("value").replace(",", "."))
+        unit = canonical_unit(match.group("unit")) if match.group("unit") else None
+        normalized, normalized_unit = normalize_lab(analyte, value, unit)
+        labs[analyte] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}")
+    return labs

@@ -1,0 +1,96 @@
+"""The questions one trial's criteria raise (age, sex, pregnancy, performance status, labs, conditions, therapies)
+and the patient fields that a set of answers gives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from trialfinder.eligibility.model import MentionConstraint, PerformanceConstraint, ThresholdConstraint
+from trialfinder.model import Study, age_in_years
+
+from .assess import parsed_criteria
+
+QuestionKind = Literal["number", "sex", "yes_no", "ecog", "karnofsky", "lab"]
+MAX_MENTION_QUESTIONS = 12
+
+
+@dataclass(frozen=True)
+class Question:
+    """One form field: its parameter name, the question, the kind of answer, and a unit hint for labs."""
+
+    key: str
+    label: str
+    kind: QuestionKind
+    unit: str | None = None
+
+
+def eligibility_questions(study: Study) -> list[Question]:
+    """Questions in a fixed order: age, sex, pregnancy, breastfeeding, performance status, labs, conditions, therapies."""
+    items = parsed_criteria(study)
+    constraints = [c for item in items for c in item.constraints if not c.hypothetical]
+    types = {c.type for c in constraints}
+    eligibility = study.eligibility
+    questions: list[Question] = []
+    has_age_field = age_in_years(eligibility.minimum_age) is not None or age_in_years(eligibility.maximum_age) is not None
+    if "age" in types or has_age_field:
+        questions.append(Question("age", "How old are you (years)?", "number"))
+    if "sex" in types or eligibility.sex in ("FEMALE", "MALE") or {"pregnancy", "breastfeeding"} & types:
+        questions.append(Question("sex", "Sex", "sex"))
+    if "pregnancy" in types:
+        questions.append(Question("pregnant", "Are you pregnant?", "yes_no"))
+    if "breastfeeding" in types:
+        questions.append(Question("breastfeeding", "Are you breastfeeding?", "yes_no"))
+    scales = {c.scale for c in constraints if isinstance(c, PerformanceConstraint)}
+    if "ecog" in scales:
+        questions.append(Question("ecog", "ECOG performance status (0 = fully active ... 4 = bedridden)", "ecog"))
+    if "karnofsky" in scales:
+        questions.append(Question("karnofsky", "Karnofsky performance status (0-100)", "karnofsky"))
+    labs: dict[str, str | None] = {}
+    for constraint in constraints:
+        if isinstance(constraint, ThresholdConstraint) and constraint.type == "lab":
+            labs.setdefault(constraint.analyte, constraint.unit)
+    for analyte, unit in labs.items():
+        questions.append(Question(f"lab.{analyte}", _lab_label(analyte), "lab", unit))
+    mentions: dict[tuple[str, str], MentionConstraint] = {}
+    for constraint in constraints:
+        if isinstance(constraint, MentionConstraint) and constraint.concept:
+            mentions.setdefault((constraint.type, constraint.concept), constraint)
+    for (kind, concept), _ in list(mentions.items())[:MAX_MENTION_QUESTIONS]:
+        label = f"Do you have {concept}?" if kind == "condition" else f"Have you had or are you taking {concept}?"
+        questions.append(Question(f"{kind}.{concept}", label, "yes_no"))
+    return questions
+
+
+_LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count", "hba1c": "HbA1c",
+              "egfr": "eGFR", "ast": "AST", "alt": "ALT", "inr": "INR", "aptt": "aPTT", "bmi": "BMI",
+              "lvef": "LVEF (ejection fraction)", "qtc": "QTc", "psa": "PSA", "tsh": "TSH", "ldl": "LDL cholesterol",
+              "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2"}
+
+
+def _lab_label(analyte: str) -> str:
+    return _LAB_NAMES.get(analyte, analyte.replace("_", " ").capitalize())
+
+
+def answers_to_fields(questions: list[Question], answers: Mapping[str, str]) -> dict:
+    """Patient fields (match.patient_from_fields) from the answers given; blank answers mean "don't know"."""
+    fields: dict = {"conditions": [], "no_conditions": [], "therapies": [], "no_therapies": [], "labs": {}}
+    for question in questions:
+        value = (answers.get(question.key) or "").strip()
+        if not value:
+            continue
+        if question.key in ("age", "sex", "pregnant", "breastfeeding", "ecog", "karnofsky"):
+            fields[question.key] = value
+        elif question.kind == "lab":
+            fields["labs"][question.key.split(".", 1)[1]] = value
+        else:
+            kind, concept = question.key.split(".", 1)
+            plural = "conditions" if kind == "condition" else "therapies"
+            if value == "yes":
+                fields[plural].append(concept)
+            elif value == "no":
+                fields[f"no_{plural}"].append(concept)
+    if answers.get("text"):
+        fields["text"] = answers["text"]
+    return fields

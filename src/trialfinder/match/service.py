@@ -1,0 +1,166 @@
+"""match_patient: retrieve candidate trials for a patient, judge every criterion, rank by fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from trialfinder.eligibility import PatientProfile
+from trialfinder.model import Study, decode_study
+from trialfinder.search.types import Near, SearchRequest, SearchResult
+
+from .assess import assess
+from .coverage import condition_coverage, patient_stems
+from .patient import Patient, as_patient
+from .phrases import PatientText
+from .queries import condition_phrases, or_query, quoted, text_words, vocabulary_of
+from .ranking import DEFAULT_WEIGHTS, RankWeights, eligibility_score, normalized
+from .types import CriterionVerdict, TrialMatch
+
+DEFAULT_LIMIT = 20
+DEFAULT_POOL = 100  # candidates whose criteria are judged; more costs time, rarely changes the top
+MAX_CONDITION_PHRASES = 25
+
+
+class Engine(Protocol):
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+
+class StudySource(Protocol):
+    def raws(self, nct_ids: list[str]) -> dict[str, str]: ...
+
+
+# Optional second opinion on criteria the rules leave unknown (see match.llm): gets the patient, the study and
+# the verdicts, returns the verdicts with some unknowns decided.
+Judge = Callable[[Patient, Study, list[CriterionVerdict]], list[CriterionVerdict]]
+
+
+@dataclass(frozen=True)
+class RelevanceWeights:
+    """How the retrieval signals mix into relevance (tuned on TREC CT 2021/2022, bench/results/trec.md)."""
+
+    words: float = 1.0  # every word of the note, BM25 over all fields
+    coverage: float = 0.5  # share of the trial's own condition names that the note contains
+    conditions: float = 0.0  # the patient's condition phrases (with synonyms) in condition/MeSH fields
+    leading_boost: float = 2.0  # condition phrases from the note's first two sentences count this much more
+
+
+DEFAULT_RELEVANCE = RelevanceWeights()
+
+
+def match_patient(
+    engine: Engine,
+    store: StudySource,
+    profile_or_text: Patient | PatientProfile | str | dict,
+    *,
+    near: Near | None = None,
+    statuses: list[str] | None = None,
+    limit: int | None = DEFAULT_LIMIT,
+    among: list[str] | None = None,
+    pool: int = DEFAULT_POOL,
+    weights: RankWeights = DEFAULT_WEIGHTS,
+    relevance_weights: RelevanceWeights = DEFAULT_RELEVANCE,
+    judge: Judge | None = None,
+) -> list[TrialMatch]:
+    """Rank trials for a patient, best fit first, each with a verdict per criterion.
+
+    ``among`` ranks exactly those studies (whatever their status or place unless ``statuses`` or ``near`` is also
+    given); otherwise candidates come from the index, filtered by ``statuses`` and ``near`` and, when the patient's
+    age or sex is known, by the record's age range and sex. ``limit`` None returns every ranked study.
+    """
+    patient = as_patient(profile_or_text)
+    retrieved = _retrieval_scores(engine, patient, near=near, statuses=statuses or [], among=among, pool=pool,
+                                  weights=relevance_weights)
+    if among is not None:
+        candidates = list(dict.fromkeys(among))
+        if statuses or near:
+            passing = _passing_filters(engine, candidates, statuses or [], near)
+            candidates = [nct_id for nct_id in candidates if nct_id in passing]
+    else:
+        candidates = sorted(retrieved, key=lambda nct_id: -retrieved[nct_id])[: pool * 3]
+    raws = store.raws(candidates)
+    studies = {nct_id: decode_study(raws[nct_id]) for nct_id in candidates if nct_id in raws}
+    stems = patient_stems(patient.text) | _profile_stems(patient)
+    total = relevance_weights.words + relevance_weights.conditions + relevance_weights.coverage or 1.0
+    relevance = {
+        nct_id: (retrieved.get(nct_id, 0.0) + relevance_weights.coverage * condition_coverage(study, stems)) / total
+        for nct_id, study in studies.items()
+    }
+    if among is None:
+        studies = {nct_id: studies[nct_id] for nct_id in sorted(relevance, key=lambda n: (-relevance[n], n))[:pool]}
+    patient_text = PatientText(patient.text)
+    matches = []
+    for nct_id, study in studies.items():
+        verdicts = assess(study, patient, patient_text)
+        eligibility, excluded = eligibility_score(verdicts, weights)
+        topical = relevance[nct_id]
+        matches.append(TrialMatch(
+            nct_id=nct_id, title=study.title, score=topical + eligibility, relevance=topical, verdicts=verdicts,
+            excluded=excluded, overall_status=study.overall_status, conditions=list(study.conditions.conditions),
+        ))
+    if judge is not None:
+        # a model call per study is slow: only the studies about to be shown get a second opinion
+        matches.sort(key=lambda m: (-m.score, m.nct_id))
+        for item in matches if limit is None else matches[:limit]:
+            item.verdicts = judge(patient, studies[item.nct_id], item.verdicts)
+            eligibility, item.excluded = eligibility_score(item.verdicts, weights)
+            item.score = item.relevance + eligibility
+    matches.sort(key=lambda m: (-m.score, m.nct_id))
+    return matches if limit is None else matches[:limit]
+
+
+def retrieval_requests(engine: Engine, patient: Patient, *, limit: int, synonyms: bool = True,
+                       weights: RelevanceWeights = DEFAULT_RELEVANCE) -> list[tuple[float, SearchRequest]]:
+    """The weighted searches that make up a patient's relevance: their conditions, and the words of the note."""
+    requests: list[tuple[float, SearchRequest]] = []
+    phrases = condition_phrases(patient, vocabulary_of(engine))[:MAX_CONDITION_PHRASES] if weights.conditions else []
+    if phrases:
+        leading = [quoted(p.text) for p in phrases if p.leading]
+        others = [quoted(p.text) for p in phrases if not p.leading]
+        if leading:
+            requests.append((weights.conditions * weights.leading_boost,
+                             SearchRequest(condition=or_query(leading), limit=limit, synonyms=synonyms)))
+        if others:
+            requests.append((weights.conditions,
+                             SearchRequest(condition=or_query(others), limit=limit, synonyms=synonyms)))
+    words = text_words(patient.text)
+    if not words and not phrases:
+        # structured fields only: their condition names are the query
+        words = [term for m in patient.profile.diagnoses for term in text_words(m.term)]
+    if words:
+        requests.append((weights.words, SearchRequest(query=or_query(words), limit=limit, synonyms=False)))
+    return requests
+
+
+def _profile_stems(patient: Patient) -> set[str]:
+    """Stems of the conditions and therapies given as structured fields (they may not be in the text)."""
+    words = " ".join(m.term for m in (*patient.profile.diagnoses, *patient.profile.therapies))
+    return patient_stems(words)
+
+
+def _retrieval_scores(engine: Engine, patient: Patient, *, near: Near | None, statuses: list[str],
+                      among: list[str] | None, pool: int, weights: RelevanceWeights) -> dict[str, float]:
+    """Weighted sum of each search's scores, each normalized to its best hit (not yet divided by the total)."""
+    combined: dict[str, float] = {}
+    limit = len(among) if among is not None else pool * 3
+    requests = retrieval_requests(engine, patient, limit=max(limit, 1), weights=weights)
+    for weight, request in requests:
+        if among is not None:
+            request.ids = list(among)
+        else:
+            request.statuses = list(statuses)
+            request.near = near
+            if patient.profile.age_years is not None:
+                request.age = patient.profile.age_years
+            if patient.profile.sex is not None:
+                request.sexes = [patient.profile.sex.upper()]
+        scores = normalized({hit.nct_id: hit.score for hit in engine.search(request).hits})
+        for nct_id, score in scores.items():
+            combined[nct_id] = combined.get(nct_id, 0.0) + weight * score
+    return combined
+
+
+def _passing_filters(engine: Engine, ids: list[str], statuses: list[str], near: Near | None) -> set[str]:
+    request = SearchRequest(ids=list(ids), statuses=list(statuses), near=near, limit=max(len(ids), 1))
+    return {hit.nct_id for hit in engine.search(request).hits}

@@ -1,0 +1,224 @@
+"""match_patient on a small real store and index: negation, exclusions, age/sex, `among`, and the JSON API/pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from trialfinder.match import as_patient, assess, match_patient, patient_from_fields
+from trialfinder.model import study_from_dict
+
+LUNG = "Non-small Cell Lung Cancer"
+
+
+def record(nct_id: str, title: str, conditions: list[str], criteria: str, *, status: str = "RECRUITING",
+           sex: str = "ALL", minimum_age: str | None = "18 Years", maximum_age: str | None = None) -> dict:
+    eligibility = {"eligibilityCriteria": criteria, "sex": sex}
+    if minimum_age:
+        eligibility["minimumAge"] = minimum_age
+    if maximum_age:
+        eligibility["maximumAge"] = maximum_age
+    return {"protocolSection": {
+        "identificationModule": {"nctId": nct_id, "briefTitle": title},
+        "statusModule": {"overallStatus": status},
+        "conditionsModule": {"conditions": conditions},
+        "designModule": {"studyType": "INTERVENTIONAL", "phases": ["PHASE2"]},
+        "eligibilityModule": eligibility,
+    }}
+
+
+RECORDS = [
+    record("NCT90000001", "Drug A for non-small cell lung cancer", [LUNG],
+           "Inclusion Criteria:\n\n* Histologically confirmed non-small cell lung cancer\n* ECOG 0-1\n\n"
+           "Exclusion Criteria:\n\n* Pregnancy\n"),
+    record("NCT90000002", "Drug B for non-small cell lung cancer", [LUNG],
+           "Inclusion Criteria:\n\n* Histologically confirmed non-small cell lung cancer\n* ECOG 0-1\n\n"
+           "Exclusion Criteria:\n\n* History of hypertension\n"),
+    record("NCT90000003", "Metformin in type 2 diabetes", ["Type 2 Diabetes"],
+           "Inclusion Criteria:\n\n* Type 2 diabetes mellitus\n* HbA1c between 7% and 10%\n\n"
+           "Exclusion Criteria:\n\n* Type 1 diabetes\n"),
+    record("NCT90000004", "Lung cancer screening in older adults", ["Lung Cancer"],
+           "Inclusion Criteria:\n\n* Current or former smokers\n\nExclusion Criteria:\n\n* Prior pneumonectomy\n",
+           minimum_age="50 Years", maximum_age="65 Years", status="COMPLETED"),
+    record("NCT90000005", "Drug C for women with lung cancer", [LUNG],
+           "Inclusion Criteria:\n\n* Non-small cell lung cancer\n\nExclusion Criteria:\n\n* Diabetes\n", sex="FEMALE"),
+    record("NCT90000006", "Diet in diabetes without complications", ["Diabetes"],
+           "Inclusion Criteria:\n\n* Adults\n\nExclusion Criteria:\n\n* History of diabetes complications\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """Store + index over the records above (SQLite file, real tantivy index)."""
+    from trialfinder.config import load_settings
+    from trialfinder.ingest import ingest_paths
+    from trialfinder.search import SearchEngine
+    from trialfinder.server import Services
+    from trialfinder.store import Store
+
+    directory = tmp_path_factory.mktemp("match-data")
+    source = directory / "records.json"
+    source.write_text(json.dumps(RECORDS))
+    settings = load_settings(data_dir=directory)
+    store = Store.open(settings.database_url)
+    ingest_paths(store, [source])
+    yield Services(settings=settings, store=store, engine=SearchEngine.open(settings, store))
+    store.close()
+
+
+def by_id(matches):
+    return {m.nct_id: m for m in matches}
+
+
+def test_no_history_of_diabetes_is_not_diabetic(services):
+    patient = as_patient("58-year-old man with non-small cell lung cancer. No history of diabetes. ECOG 1.")
+    assert not [m for m in patient.profile.diagnoses if "diabetes" in (m.concept or m.term)]
+    assert [m for m in patient.profile.absent_conditions if "diabetes" in (m.concept or m.term)]
+    study = study_from_dict(RECORDS[2])  # inclusion: type 2 diabetes
+    inclusion = next(v for v in assess(study, patient) if v.criterion.startswith("Type 2 diabetes"))
+    assert inclusion.status == "not_met"
+    results = by_id(match_patient(services.engine, services.store, patient, limit=None,
+                                  among=["NCT90000003", "NCT90000006"]))
+    diabetes_exclusion = next(v for v in results["NCT90000006"].verdicts if "complications" in v.criterion)
+    assert diabetes_exclusion.status != "not_met"
+    assert not results["NCT90000006"].excluded
+
+
+def test_exclusion_hit_marks_excluded_and_ranks_below(services):
+    patient = as_patient("A 60-year-old man with non-small cell lung cancer and a history of hypertension. ECOG 1.")
+    matches = match_patient(services.engine, services.store, patient, among=["NCT90000001", "NCT90000002"])
+    assert [m.nct_id for m in matches] == ["NCT90000001", "NCT90000002"]
+    excluded = matches[1]
+    assert excluded.excluded and not matches[0].excluded
+    hit = next(v for v in excluded.verdicts if v.status == "not_met")
+    assert hit.kind == "exclusion" and "hypertension" in hit.criterion.lower()
+    assert hit.evidence and "hypertension" in hit.evidence.lower()
+    assert hit.span is not None
+    assert matches[0].score > excluded.score
+    assert excluded.not_met >= 1 and excluded.met >= 1
+
+
+def test_age_and_sex_are_hard_constraints(services):
+    male = as_patient("A 70-year-old man with lung cancer, non-small cell lung cancer.")
+    results = by_id(match_patient(services.engine, services.store, male, limit=None,
+                                  among=["NCT90000001", "NCT90000004", "NCT90000005"]))
+    assert results["NCT90000004"].excluded  # 50-65 years
+    age = next(v for v in results["NCT90000004"].verdicts if v.source == "structured")
+    assert age.status == "not_met" and age.hard and "70" in age.reason
+    assert results["NCT90000005"].excluded  # women only
+    assert not results["NCT90000001"].excluded
+    female = as_patient({"text": "non-small cell lung cancer", "age": 55, "sex": "female"})
+    results = by_id(match_patient(services.engine, services.store, female, limit=None,
+                                  among=["NCT90000004", "NCT90000005"]))
+    assert not results["NCT90000004"].excluded and not results["NCT90000005"].excluded
+
+
+def test_retrieval_filters_out_wrong_age_and_sex(services):
+    patient = as_patient("A 70-year-old man with non-small cell lung cancer.")
+    ids = [m.nct_id for m in match_patient(services.engine, services.store, patient)]
+    assert "NCT90000001" in ids and "NCT90000002" in ids
+    assert "NCT90000004" not in ids and "NCT90000005" not in ids  # 50-65 only; women only
+    assert "NCT90000003" not in ids  # nothing in common with the note
+
+
+def test_among_ranks_exactly_the_given_ids(services):
+    wanted = ["NCT90000004", "NCT90000003", "NCT90000001", "NCT99999999"]  # completed, off-topic, fits, unknown
+    patient = as_patient("A 55-year-old woman with non-small cell lung cancer.")
+    matches = match_patient(services.engine, services.store, patient, among=wanted, limit=None)
+    assert sorted(m.nct_id for m in matches) == sorted(wanted[:3])
+    assert matches[0].nct_id == "NCT90000001"
+    assert matches[-1].nct_id == "NCT90000003"
+    recruiting = match_patient(services.engine, services.store, patient, among=wanted, statuses=["RECRUITING"])
+    assert [m.nct_id for m in recruiting] == ["NCT90000001", "NCT90000003"]
+
+
+def test_structured_fields_override_text():
+    patient = patient_from_fields({"text": "woman, 40 years old", "age": 41, "sex": "female", "ecog": 1,
+                                   "conditions": ["type 2 diabetes"], "labs": {"HbA1c": "8.1 %"}})
+    study = study_from_dict(RECORDS[2])
+    verdicts = {v.criterion: v for v in assess(study, patient)}
+    assert verdicts["Type 2 diabetes mellitus"].status == "met"
+    assert verdicts["HbA1c between 7% and 10%"].status == "met"
+    assert patient.profile.age_years == 41
+    with pytest.raises(ValueError):
+        patient_from_fields({"age": "old"})
+    with pytest.raises(ValueError):
+        patient_from_fields({"colour": "blue"})
+
+
+# JSON API and pages ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api(services) -> TestClient:
+    from trialfinder.api import match as api_match
+    from trialfinder.api.errors import install_error_handlers
+
+    host = FastAPI()
+    host.state.services = services
+    api_app = FastAPI()
+    api_app.state.host_app = host
+    install_error_handlers(api_app)
+    api_app.include_router(api_match.router)
+    host.mount("/api", api_app)
+    return TestClient(host)
+
+
+def test_api_match(api):
+    response = api.post("/api/match", json={"text": "A 60-year-old man with non-small cell lung cancer and "
+                                                    "hypertension. ECOG 1.", "limit": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["patient"]["age"] == 60 and body["patient"]["sex"] == "male"
+    ids = [m["nct_id"] for m in body["matches"]]
+    assert ids[0] == "NCT90000001" and "NCT90000002" in ids
+    second = next(m for m in body["matches"] if m["nct_id"] == "NCT90000002")
+    assert second["excluded"] and any(v["status"] == "not_met" and v["kind"] == "exclusion" for v in second["verdicts"])
+    among = api.post("/api/match", json={"age": 30, "sex": "female", "among": ["NCT90000004", "nct90000005"]})
+    assert among.status_code == 200 and {m["nct_id"] for m in among.json()["matches"]} == {"NCT90000004", "NCT90000005"}
+
+
+def test_api_match_rejects_bad_input(api):
+    assert api.post("/api/match", json={}).status_code == 400
+    assert api.post("/api/match", json={"text": "lung cancer", "near": "Nowhereville Xyzzy"}).status_code == 400
+    assert api.post("/api/match", json={"text": "x", "among": ["not-an-id"]}).status_code == 400
+    assert api.post("/api/match", json={"text": "x", "ecog": 9}).status_code in (400, 422)
+
+
+@pytest.fixture(scope="module")
+def site(services) -> TestClient:
+    from trialfinder.web import match as web_match
+    from trialfinder.web.errors import install_error_pages
+
+    app = FastAPI()
+    app.state.services = services
+    app.include_router(web_match.router)
+    install_error_pages(app)
+    return TestClient(app)
+
+
+def test_match_page(site):
+    empty = site.get("/match")
+    assert empty.status_code == 200 and "<textarea" in empty.text
+    page = site.post("/match", data={"text": "A 60-year-old man with non-small cell lung cancer and hypertension.",
+                                     "status": "all"})
+    assert page.status_code == 200
+    assert "Drug A for non-small cell lung cancer" in page.text
+    assert "Likely excluded" in page.text  # drug B excludes hypertension
+    fragment = site.post("/match", data={"text": "non-small cell lung cancer"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+
+
+def test_eligibility_panel(site):
+    blank = site.get("/study/NCT90000003/eligibility")
+    assert blank.status_code == 200
+    assert 'name="age"' in blank.text and 'name="lab.hba1c"' in blank.text and 'name="condition.type 2 diabetes"' in blank.text
+    answered = site.get("/study/NCT90000003/eligibility",
+                        params={"age": "50", "condition.type 2 diabetes": "yes", "lab.hba1c": "12 %"})
+    assert answered.status_code == 200
+    assert "Does not fit" in answered.text and "Fits" in answered.text
+    assert site.get("/study/nct90000003/eligibility", follow_redirects=False).status_code == 301
+    assert site.get("/study/NCT99999999/eligibility").status_code == 404
