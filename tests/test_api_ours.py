@@ -136,4 +136,4 @@ def test_docs_page_uses_local_swagger_ui(client):
 def test_openapi_document_lists_our_endpoints_only(client):
     document = client.get("/api/openapi.json").json()
     assert document["servers"][0]["url"] == "/api"
-    assert set(document["paths"]) == {"/search", "/facets", "/studies/{nct_id}", "/locations", "/stats", "/sync"}
+    assert set(document["paths"]) == {"/search", "/facets", "/studies/{nct_id}", "/locations", "/stats", "/sync", "/match"}

@@ -31,6 +31,9 @@ def cors_origins() -> list[str]:
     return [origin.strip() for origin in os.environ.get(CORS_ENV, "").split(",") if origin.strip()]
 
 
+from trialfinder.api import match as match_api  # noqa: E402
+
+
 def create_api_app(host_app: FastAPI) -> FastAPI:
     """The API as its own FastAPI application, reading its services from host_app."""
     api = FastAPI(
@@ -46,6 +49,7 @@ def create_api_app(host_app: FastAPI) -> FastAPI:
     install_error_handlers(api)
     api.include_router(ours.router)
     api.include_router(compat.router)
+    api.include_router(match_api.router)
 
     @api.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:

@@ -1,0 +1,177 @@
+"""Website benchmark (run by hand): server time of the trial page and a typical search page, and the trial page's
+requests/s under wrk with 2 uvicorn workers, all on loopback. Results go to bench/results/web.md.
+
+    .venv/bin/python bench/web_bench.py --data-dir /tmp/api-bench/data-100k
+    .venv/bin/python bench/web_bench.py --data-dir /tmp/wd --requests 300 --wrk-seconds 10
+
+The data dir must hold an ingested store (its search index is built on first open if missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import VENV_BIN, ResultTable, load_average, machine_markdown, write_result  # noqa: E402
+
+SEARCH_PATH = "/search?q=diabetes&loc=Boston%2C+MA&radius=100mi&status=recruiting"
+SEARCH_PLAIN_PATH = "/search?q=cancer&status=all"
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen, str, list[str]]:
+    """`uvicorn trialfinder.server:create_app --factory` over the data dir; returns process, base URL, command."""
+    port = free_port()
+    command = [str(VENV_BIN / "uvicorn"), "trialfinder.server:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    env = {**os.environ, "TRIALFINDER_DATA": str(data_dir)}
+    env.pop("TRIALFINDER_DATABASE_URL", None)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/", timeout=5).status_code == 200:
+                return process, base, command
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode(errors="replace") if process.stderr else "server died")
+        time.sleep(0.5)
+    process.terminate()
+    raise RuntimeError("server did not start in time")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started here."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def sample_ids(data_dir: Path, count: int) -> list[str]:
+    """NCT ids with sites, spread over the store (SQLite stores only)."""
+    with sqlite3.connect(f"file:{data_dir / 'trialfinder.sqlite3'}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT DISTINCT nct_id FROM sites ORDER BY nct_id").fetchall()
+    step = max(1, len(rows) // count)
+    return [row[0] for row in rows[::step]][:count]
+
+
+def latencies(base: str, paths: list[str], requests: int) -> list[float]:
+    """Milliseconds per sequential request (keep-alive, one at a time) cycling over the paths."""
+    timings = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for path in paths[:3]:  # warm-up: first-use caches, index readers
+            client.get(path)
+        for index in range(requests):
+            started = time.perf_counter()
+            response = client.get(paths[index % len(paths)])
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{paths[index % len(paths)]}: HTTP {response.status_code}")
+    return timings
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of the sorted values lie."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run_wrk(url: str, seconds: int) -> tuple[str, dict[str, str]]:
+    """wrk -t2 -c32 against one URL; its command line and parsed figures."""
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = {
+        "requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1),
+        "p50": re.search(r"50%\s+([\d.]+\w+)", output).group(1),
+        "p99": re.search(r"99%\s+([\d.]+\w+)", output).group(1),
+        "non-2xx": (re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output) or [None, "0"])[1],
+        "errors": (re.search(r"Socket errors:.*", output) or ["none"])[0],
+    }
+    return " ".join(command), figures
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests per page kind")
+    parser.add_argument("--wrk-seconds", type=int, default=15)
+    parser.add_argument("--corpus", default="", help="how the data dir was made, for the report")
+    args = parser.parse_args()
+
+    ids = sample_ids(args.data_dir, 200)
+    with sqlite3.connect(f"file:{args.data_dir / 'trialfinder.sqlite3'}?mode=ro", uri=True) as conn:
+        studies, sites = (conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("studies", "sites"))
+
+    process, base, one_worker = start_server(args.data_dir, workers=1)
+    try:
+        table = ResultTable(["page", "requests", "p50", "p95", "max"])
+        for name, paths in (("trial page `/study/{id}` (200 ids)", [f"/study/{i}" for i in ids]),
+                            (f"search near a place `{SEARCH_PATH}`", [SEARCH_PATH]),
+                            (f"search without a place `{SEARCH_PLAIN_PATH}`", [SEARCH_PLAIN_PATH]),
+                            ("search, htmx fragment (same query, HX-Request)", [SEARCH_PATH])):
+            timings = latencies(base, paths, args.requests) if "htmx" not in name else None
+            if timings is None:
+                with httpx.Client(base_url=base, timeout=60, headers={"HX-Request": "true"}) as client:
+                    timings = []
+                    for _ in range(args.requests):
+                        started = time.perf_counter()
+                        client.get(SEARCH_PATH)
+                        timings.append((time.perf_counter() - started) * 1000)
+            table.add(name, len(timings), f"{statistics.median(timings):.1f} ms", f"{percentile(timings, .95):.1f} ms",
+                      f"{max(timings):.1f} ms")
+    finally:
+        stop(process)
+
+    process, base, two_workers = start_server(args.data_dir, workers=2)
+    try:
+        # each worker loads the gazetteer and the index's site arrays on its first search: warm both up first
+        for _ in range(8):
+            httpx.get(f"{base}/study/{ids[0]}", timeout=120)
+            httpx.get(base + SEARCH_PATH, timeout=120)
+        wrk_table = ResultTable(["URL", "requests/s", "p50", "p99", "non-2xx", "socket errors"])
+        commands = []
+        for path in (f"/study/{ids[0]}", SEARCH_PATH):
+            command, figures = run_wrk(base + path, args.wrk_seconds)
+            commands.append(command)
+            wrk_table.add(f"`{path}`", figures["requests/s"], figures["p50"], figures["p99"], figures["non-2xx"],
+                          figures["errors"])
+    finally:
+        stop(process)
+
+    corpus = args.corpus or f"data dir `{args.data_dir}`"
+    path = write_result("web", [
+        ("Corpus", f"{corpus}: {studies:,} studies, {sites:,} sites (SQLite store + tantivy index)."),
+        ("Server time, one worker, sequential requests over loopback (keep-alive)",
+         f"Server: `{' '.join(one_worker)}`\n\n{table.markdown()}"),
+        ("Throughput, 2 workers, wrk on the same machine",
+         f"Server: `{' '.join(two_workers)}`\n\n{wrk_table.markdown()}\n\nCommands:\n\n"
+         + "\n".join(f"    {c}" for c in commands)),
+        ("Machine", machine_markdown() + f"\n- load average at the end: `{load_average()}`"),
+    ], title="Website benchmark")
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The website's routes, one module per kind of page."""

@@ -1,0 +1,170 @@
+"""Search, exports, 400 pages, trials by location and the sitemap, through the ASGI app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from test_web_fixtures import (  # noqa: F401
+    REFERENCE_ID, in_order, visible_text, web, web_app, web_data_dir, web_services,
+)
+
+
+def test_home_leads_with_a_labelled_search_form(web):
+    html = web.get("/").text
+    form = html[html.index("<form"):html.index("</form>")]
+    assert 'action="/search"' in form and 'method="get"' in form
+    for name in ("q", "loc", "radius", "age", "sex", "hv", "status"):
+        ids = re.findall(rf'<(?:input|select)[^>]*id="([^"]+)"[^>]*name="{name}"', form)
+        assert ids, name
+        assert all(f'<label for="{i}"' in form for i in ids), name
+    assert re.search(r'name="status" type="radio" value="recruiting" checked', form)
+
+
+def test_search_shows_count_cards_facets_and_defaults_to_recruiting(web):
+    html = web.get("/search", params={"q": "cancer"}).text
+    text = visible_text(html)
+    assert re.search(r"\b\d[\d,]* trials?\b", text)
+    assert 'value="recruiting" checked' in html
+    cards = re.findall(r'<li class="card">(.*?)</li>\s*(?=<li class="card">|</ol>)', html, re.S)
+    assert cards and all("Recruiting" in visible_text(card) for card in cards)
+    assert 'name="phase"' in html and re.search(r'<span class="count">\d', html)
+
+
+def test_search_near_a_place_shows_nearest_site_distance_and_map(web):
+    html = web.get("/search", params={"q": "cancer", "loc": "Boston, MA", "radius": "250mi", "status": "all"}).text
+    text = visible_text(html)
+    assert "within 250 miles of Boston" in text
+    assert re.search(r"Nearest site .*? \d[\d.,]* mi", text)
+    assert 'class="map results-map"' in html
+    data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
+    assert data["sites"] and all({"lat", "lon", "title", "href"} <= set(site) for site in data["sites"])
+
+
+def test_status_filter_narrows(web):
+    every = web.get("/search", params={"status": "all"}).text
+    completed = web.get("/search", params={"status": "completed"}).text
+    count = lambda html: int(re.search(r"([\d,]+) trials?", visible_text(html)).group(1).replace(",", ""))
+    assert 0 < count(completed) < count(every)
+
+
+def test_htmx_gets_a_fragment_and_plain_get_a_page(web):
+    full = web.get("/search", params={"q": "asthma"})
+    fragment = web.get("/search", params={"q": "asthma"}, headers={"HX-Request": "true"})
+    assert "<html" in full.text and "<html" not in fragment.text
+    assert 'id="filters"' in fragment.text and "results-heading" in fragment.text
+    assert "HX-Request" in fragment.headers["vary"]
+    restore = web.get("/search", params={"q": "asthma"},
+                      headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.text
+
+
+def test_facet_links_and_pager_keep_the_query(web):
+    html = web.get("/search", params={"status": "all", "per_page": "10"}).text
+    pager = re.search(r'<nav class="pager".*?</nav>', html, re.S).group(0)
+    next_href = re.search(r'rel="next" hx-get="([^"]+)"', pager).group(1).replace("&amp;", "&")
+    params = parse_qs(urlsplit(next_href).query)
+    assert params["status"] == ["all"] and params["page"] == ["2"] and params["per_page"] == ["10"]
+    second = web.get(next_href).text
+    assert "Showing 11–20" in visible_text(second)
+
+
+def test_unknown_place_explains_and_suggests(web):
+    response = web.get("/search", params={"q": "cancer", "loc": "Bostn, Massachusets"})
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "We could not find the place “Bostn, Massachusets”" in text
+    assert "Did you mean" in text or "Try a US ZIP code" in text
+    assert "No trials match" not in text
+
+
+def test_exports_as_csv_and_json(web):
+    params = {"q": "cancer", "status": "all"}
+    as_json = web.get("/search.json", params=params)
+    assert as_json.status_code == 200 and as_json.headers["content-type"].startswith("application/json")
+    body = as_json.json()
+    assert body["total"] >= body["count"] == len(body["studies"]) > 0
+    as_csv = web.get("/search.csv", params=params)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [r["nct_id"] for r in rows] == [s["nct_id"] for s in body["studies"]]
+    assert web.get("/search", params={**params, "format": "csv"}).text == as_csv.text
+
+
+@pytest.mark.parametrize("query", [
+    "age=abc", "age=-3", "age=500", "age=nan", "radius=far", "radius=-5mi", "radius=99999mi", "status=sleeping",
+    "phase=phase9", "type=nonsense", "sort=random", "page=0", "page=abc", "page=999999999999", "per_page=7",
+    "sex=other", "format=xml", "q=" + "x" * 600, "loc=" + "y" * 300, "q=a&q=b", "loc=91,200",
+])
+def test_malformed_query_strings_are_400_pages(web, query):
+    response = web.get("/search?" + query)
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")
+    assert "We could not read that request" in response.text
+
+
+def test_bad_city_status_and_page_are_400(web):
+    assert web.get("/locations/united-states/massachusetts/boston?status=nope").status_code == 400
+    assert web.get("/locations/united-states/massachusetts/boston?page=100000").status_code == 400
+
+
+def test_locations_drill_down_country_state_city(web):
+    countries = web.get("/locations")
+    assert countries.status_code == 200
+    assert in_order(visible_text(countries.text), "Clinical trials by location", "United States")
+    assert 'href="/locations/united-states"' in countries.text
+    country = web.get("/locations/united-states").text
+    assert 'href="/locations/united-states/massachusetts"' in country
+    state = web.get("/locations/united-states/massachusetts").text
+    assert 'href="/locations/united-states/massachusetts/boston"' in state
+    city = web.get("/locations/united-states/massachusetts/boston")
+    text = visible_text(city.text)
+    assert city.status_code == 200 and "Clinical trials in Boston" in text
+    total = int(re.search(r"([\d,]+) trials?", text.split("Clinical trials in Boston", 1)[1]).group(1))
+    recruiting = visible_text(web.get("/locations/united-states/massachusetts/boston?status=recruiting").text)
+    assert int(re.search(r"([\d,]+) trials?", recruiting.split("Status", 1)[1].split(")", 1)[1]).group(1)) <= total
+    assert "/study/NCT" in city.text
+
+
+def test_sites_without_a_region_have_a_path(web):
+    html = web.get("/locations/france").text
+    assert 'href="/locations/france/unspecified"' in html
+    cities = web.get("/locations/france/unspecified").text
+    first_city = re.search(r'href="(/locations/france/unspecified/[^"]+)"', cities).group(1)
+    assert web.get(first_city).status_code == 200
+
+
+def test_site_on_trial_page_links_to_its_city(web):
+    html = web.get(f"/study/{REFERENCE_ID}").text
+    assert 'href="/locations/china/unspecified/beijing"' in html
+    assert web.get("/locations/china/unspecified/beijing").status_code == 200
+
+
+def test_sitemap_index_lists_study_and_location_pages(web, web_services):
+    index = web.get("/sitemap.xml")
+    assert index.status_code == 200 and index.headers["content-type"].startswith("application/xml")
+    maps = re.findall(r"<loc>([^<]+)</loc>", index.text)
+    assert any("/sitemaps/studies-1.xml" in m for m in maps) and any("/sitemaps/locations-1.xml" in m for m in maps)
+    studies = web.get("/sitemaps/studies-1.xml").text
+    assert studies.count("<url>") == web_services.store.count()
+    assert f"/study/{REFERENCE_ID}</loc>" in studies
+    locations = web.get("/sitemaps/locations-1.xml").text
+    assert "/locations/united-states/massachusetts/boston</loc>" in locations
+    assert "Sitemap:" in web.get("/robots.txt").text
+
+
+def test_sitemap_pages_split_large_sets(web, monkeypatch):
+    from trialfinder.web.routes import sitemap
+
+    monkeypatch.setattr(sitemap, "URLS_PER_SITEMAP", 500)
+    maps = re.findall(r"<loc>([^<]+)</loc>", web.get("/sitemap.xml").text)
+    study_maps = [m for m in maps if "/sitemaps/studies-" in m]
+    assert len(study_maps) > 1
+    last = urlsplit(study_maps[-1]).path
+    assert 0 < web.get(last).text.count("<url>") <= 500
