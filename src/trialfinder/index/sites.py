@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,14 +35,38 @@ class NearSite(NamedTuple):
     approximate: bool
 
 
-@dataclass(frozen=True)
 class NearbyStudies:
-    """Studies with a site in range: NCT number -> its nearest site."""
+    """Studies with a site in range, with their nearest site; kept as arrays, so a dense city costs no objects."""
 
-    nearest: dict[int, NearSite]
+    def __init__(self, numbers: np.ndarray, distances: np.ndarray, rows: np.ndarray, arrays: SiteArrays | None):
+        self.numbers = numbers  # NCT numbers, ascending
+        self.distances = distances
+        self._rows = rows
+        self._arrays = arrays
+        self._distance_of: dict[int, float] | None = None
 
     def __len__(self) -> int:
-        return len(self.nearest)
+        return len(self.numbers)
+
+    def __contains__(self, nct: int) -> bool:
+        return nct in self.distance_of
+
+    @property
+    def distance_of(self) -> dict[int, float]:
+        """NCT number -> distance in km of its nearest in-range site."""
+        if self._distance_of is None:
+            self._distance_of = dict(zip(self.numbers.tolist(), self.distances.tolist()))
+        return self._distance_of
+
+    def nearest_site(self, nct: int) -> NearSite | None:
+        """The nearest in-range site of one study."""
+        position = int(np.searchsorted(self.numbers, nct))
+        if position >= len(self.numbers) or self.numbers[position] != nct or self._arrays is None:
+            return None
+        row = int(self._rows[position])
+        columns = self._arrays.columns
+        return NearSite(float(self.distances[position]), int(columns["site_id"][row]), float(columns["lat"][row]),
+                        float(columns["lon"][row]), bool(columns["approximate"][row]))
 
 
 class SiteArrays:
@@ -86,7 +109,7 @@ class SiteArrays:
             candidates &= self.columns["recruiting"][band]
         index = np.nonzero(candidates)[0] + start
         if index.size == 0:
-            return NearbyStudies({})
+            return NearbyStudies(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), self)
         distances = haversine_km_array(lat, lon, lats[index], self.columns["lon"][index])
         inside = distances <= radius_km
         index, distances = index[inside], distances[inside]
@@ -96,12 +119,7 @@ class SiteArrays:
         studies, distances, index = studies[order], distances[order], index[order]
         first = np.ones(len(studies), dtype=bool)
         first[1:] = studies[1:] != studies[:-1]
-        chosen = index[first]
-        columns = (studies[first].tolist(), distances[first].tolist(), self.columns["site_id"][chosen].tolist(),
-                   lats[chosen].tolist(), self.columns["lon"][chosen].tolist(),
-                   self.columns["approximate"][chosen].tolist())
-        return NearbyStudies({nct: NearSite(distance, site_id, site_lat, site_lon, approx)
-                              for nct, distance, site_id, site_lat, site_lon, approx in zip(*columns)})
+        return NearbyStudies(studies[first], distances[first], index[first], self)
 
     def save(self, directory: Path) -> None:
         """Write the arrays into an index directory (atomically: readers see the old or the new file)."""

@@ -145,23 +145,23 @@ class SearchEngine:
         return SearchResult(total=total, hits=hits, facets=facets, offset=offset, limit=limit, expanded_terms=expanded)
 
     def _hits(self, searcher: tantivy.Searcher, ranked: list[Ranked], nearby: NearbyStudies | None) -> list[Hit]:
-        sites = self._site_rows([nearby.nearest[r.nct].site_id for r in ranked if r.nct in nearby.nearest]
-                                if nearby is not None else [])
+        nearest = {r.nct: nearby.nearest_site(r.nct) for r in ranked} if nearby is not None else {}
+        sites = self._site_rows([site.site_id for site in nearest.values() if site is not None])
         hits = []
         for item in ranked:
             card = orjson.loads(searcher.doc(item.address).get_first("card"))
-            nearest = None
-            if nearby is not None and item.nct in nearby.nearest:
-                site = nearby.nearest[item.nct]
+            site_hit = None
+            site = nearest.get(item.nct)
+            if site is not None:
                 row = sites.get(site.site_id, {})
-                nearest = SiteHit(facility=row.get("facility"), city=row.get("city"), state=row.get("state"),
+                site_hit = SiteHit(facility=row.get("facility"), city=row.get("city"), state=row.get("state"),
                                   country=row.get("country"), status=row.get("status"), lat=site.lat, lon=site.lon,
                                   distance_km=round(site.distance_km, 3), approximate=site.approximate)
             hits.append(Hit(nct_id=nct_id_of(item.nct), score=item.score, title=card["title"],
                             overall_status=card["overall_status"], phases=card["phases"],
                             study_type=card["study_type"], conditions=card["conditions"], sponsor=card["sponsor"],
                             last_update=card["last_update"], start_date=card["start_date"],
-                            enrollment=card["enrollment"], nearest_site=nearest, site_count=card["site_count"]))
+                            enrollment=card["enrollment"], nearest_site=site_hit, site_count=card["site_count"]))
         return hits
 
     def _site_rows(self, site_ids: list[int]) -> dict[int, dict]:

@@ -76,10 +76,10 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
     if request.ids:
         filters.fixed.append(identifier_query(schema, request.ids))
     if nearby is not None:
-        if not nearby.nearest:
+        if not len(nearby):
             filters.matches_nothing = True
         else:
-            filters.fixed.append(Query.term_set_query(schema, "nct_num", sorted(nearby.nearest)))
+            filters.fixed.append(Query.term_set_query(schema, "nct_num", nearby.numbers.tolist()))
     return filters
 
 

@@ -96,7 +96,7 @@ def _python_sorted(searcher, query, scored: bool, keys: list[SortKey], offset: i
             if key.key == "relevance":
                 sort_key.append(-float(score) if scored else 0.0)
             elif key.key == "distance":
-                sort_key.append(nearby.nearest[nct].distance_km if nct in nearby.nearest else float("inf"))
+                sort_key.append(nearby.distance_of.get(nct, float("inf")))
                 if scored and len(keys) == 1:
                     sort_key.append(-float(score))  # many sites share a city centroid: the better match first
             elif key.key == "nct_id":
