@@ -86,12 +86,19 @@ def worker_ingest(corpus: Path, database_url: str) -> dict:
     started = time.perf_counter()
     report = ingest_paths(store, [corpus])
     seconds = time.perf_counter() - started
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     stored = store.count()
     store.close()
     counts = report.counts
     return {"records": report.records, "added": counts.added, "updated": counts.updated,
             "unchanged": counts.unchanged, "rejected": len(report.rejected), "stored": stored,
-            "seconds": seconds, "open_seconds": started - opened}
+            "seconds": seconds, "open_seconds": started - opened,
+            # CPU of this (writer) process, and of the worker process that read and prepared the records (if any):
+            # the worker is a grandchild (forkserver), so wait4 on this child does not see it.
+            "writer_cpu": usage.ru_utime + usage.ru_stime, "worker_cpu": report.worker_cpu_seconds,
+            "worker_peak_rss_mib": report.worker_peak_rss_mib}
 
 
 def run_worker(args: argparse.Namespace) -> None:
@@ -185,6 +192,12 @@ def run_phases(args: argparse.Namespace) -> tuple[ResultTable, list[str]]:
             notes.insert(0, f"added {result['added']:,}, updated {result['updated']:,}, "
                             f"unchanged {result['unchanged']:,}, rejected {result['rejected']:,}; "
                             f"stored {result['stored']:,}")
+        if result.get("writer_cpu") is not None and records:
+            notes.append(f"writer process CPU {result['writer_cpu']:.1f} s = {records / result['writer_cpu']:,.0f} "
+                         "studies/CPU-s")
+        if result.get("worker_cpu") and records:
+            notes.append(f"worker process CPU {result['worker_cpu']:.1f} s = {records / result['worker_cpu']:,.0f} "
+                         f"studies/CPU-s, peak RSS {result['worker_peak_rss_mib']:,.0f} MiB")
         notes.append(f"load {load_before}")
         rate = records / seconds if records else float("nan")
         table.add(phase, f"{records:,}" if records else "?", f"{rate:,.0f}", f"{run.wall_seconds:.1f}",

@@ -38,6 +38,23 @@ class Record:
     study: Study
 
 
+class ShippedRecord(Record):
+    """A Record rebuilt from what an ingest worker process sent (no typed study): the study is decoded again only
+    if someone asks for it, e.g. a progress callback."""
+
+    def __init__(self, source: str, position: str, raw: str):
+        self.source = source
+        self.position = position
+        self.raw = raw
+        self._study: Study | None = None
+
+    @property
+    def study(self) -> Study:  # type: ignore[override]
+        if self._study is None:
+            self._study = decode_study(self.raw)
+        return self._study
+
+
 @dataclass
 class Rejected:
     """An input, or one record inside it, that could not be read."""

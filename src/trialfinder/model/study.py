@@ -9,8 +9,12 @@ from __future__ import annotations
 import msgspec
 
 
-class _Module(msgspec.Struct, rename="camel", omit_defaults=True):
-    """Base for every API v2 object: camelCase on the wire, unknown fields ignored."""
+class _Module(msgspec.Struct, rename="camel", omit_defaults=True, gc=False):
+    """Base for every API v2 object: camelCase on the wire, unknown fields ignored.
+
+    gc=False: decoded studies are trees (no object refers back to a parent), so the cyclic collector never needs
+    to scan them; an ingest holds thousands at once and the scans were a large part of its CPU.
+    """
 
 
 # identification -----------------------------------------------------------------------------------------------

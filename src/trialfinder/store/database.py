@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from operator import attrgetter
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,16 +15,17 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from trialfinder.model import Study, decode_study
-from trialfinder.store.rows import SiteRow, StudyWrite, study_columns
+from trialfinder.store.rows import SITE_FIELDS, STUDY_COLUMN_NAMES, PreparedWrite, StudyWrite
 from trialfinder.store.schema import changes, rejects, sites, state, studies, sync_runs
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
-# Column order of the tuples that upsert writes: these, then the columns study_columns derives (in its order).
-_STUDY_BOOKKEEPING_COLUMNS = ("nct_id", "raw", "source", "change_seq", "ingested_at")
-_SITE_FIELDS = tuple(field.name for field in fields(SiteRow))
-_SITE_INSERT_COLUMNS = ("nct_id", "position", *_SITE_FIELDS)
-_site_values = attrgetter(*_SITE_FIELDS)
+# Column order of the tuples that upsert writes: bookkeeping, then the derived columns (PreparedWrite.columns).
+_STUDY_INSERT_COLUMNS = ("nct_id", "raw", "source", "change_seq", "ingested_at", *STUDY_COLUMN_NAMES)
+_SITE_INSERT_COLUMNS = ("nct_id", "position", *SITE_FIELDS)
+# SQLite settings of the writer connection during bulk_load (restored afterwards): a 512 MiB page cache instead of
+# 2 MiB, and a WAL checkpoint every 64k pages (256 MiB at 4 KiB) instead of every 1000.
+_BULK_SQLITE_PRAGMAS = {"cache_size": -524_288, "wal_autocheckpoint": 65_536}
 
 
 def utc_now() -> str:
@@ -84,6 +85,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._bulk_connection: sa.Connection | None = None
 
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True) -> Store:
@@ -120,10 +122,16 @@ class Store:
 
     # writing studies ------------------------------------------------------------------------------------------
 
-    def upsert(self, writes: Iterable[StudyWrite]) -> UpsertCounts:
-        """Insert new studies and replace older versions, in one transaction; older copies never win."""
-        best: dict[str, StudyWrite] = {}
+    def upsert(self, writes: Iterable[StudyWrite | PreparedWrite]) -> UpsertCounts:
+        """Insert new studies and replace older versions, in one transaction; older copies never win.
+
+        Writes come as StudyWrite or as PreparedWrite (the same write reduced to plain values, e.g. built by an
+        ingest worker process); either way they are written by the code below.
+        """
+        best: dict[str, PreparedWrite] = {}
         for write in writes:
+            if not isinstance(write, PreparedWrite):
+                write = write.prepared()
             held = best.get(write.nct_id)
             if held is None or write.version > held.version:
                 best[write.nct_id] = write
@@ -131,16 +139,14 @@ class Store:
         if not best:
             return counts
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             stored = {
-                row.nct_id: (row.last_update, row.raw_length)
-                for row in conn.execute(
-                    sa.select(studies.c.nct_id, studies.c.last_update, sa.func.length(studies.c.raw).label("raw_length"))
-                    .where(studies.c.nct_id.in_(list(best)))
-                )
+                nct_id: (last_update, raw_length)
+                for nct_id, last_update, raw_length in self._select_in(
+                    conn, "SELECT nct_id, last_update, length(raw) FROM studies WHERE nct_id IN ({})", list(best))
             }
-            fresh: list[StudyWrite] = []
-            newer: list[StudyWrite] = []
+            fresh: list[PreparedWrite] = []
+            newer: list[PreparedWrite] = []
             for nct_id, write in best.items():
                 if nct_id not in stored:
                     fresh.append(write)
@@ -152,27 +158,66 @@ class Store:
             if not changed:
                 return counts
             seqs = self._log_changes(conn, [w.nct_id for w in changed], "upsert", now)
-            derived = [study_columns(write.study) for write in changed]
-            derived_names = tuple(derived[0])
             study_rows = [
-                (write.nct_id, write.raw, write.source, seq, now, *[columns[name] for name in derived_names])
-                for write, seq, columns in zip(changed, seqs, derived)
+                (write.nct_id, write.raw, write.source, seq, now, *write.columns)
+                for write, seq in zip(changed, seqs)
             ]
             if newer:
                 ids = [w.nct_id for w in newer]
                 conn.execute(sites.delete().where(sites.c.nct_id.in_(ids)))
                 conn.execute(studies.delete().where(studies.c.nct_id.in_(ids)))
-            self._insert_tuples(conn, studies.name, _STUDY_BOOKKEEPING_COLUMNS + derived_names, study_rows)
-            site_rows = [
-                (write.nct_id, position, *_site_values(site))
-                for write in changed
-                for position, site in enumerate(write.sites)
-            ]
+            self._insert_tuples(conn, studies.name, _STUDY_INSERT_COLUMNS, study_rows)
+            site_rows = [site for write in changed for site in write.sites]
             if site_rows:
                 self._insert_tuples(conn, sites.name, _SITE_INSERT_COLUMNS, site_rows)
             counts.added += len(fresh)
             counts.updated += len(newer)
         return counts
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Tune the store for one long run of upserts (an ingest), then put the settings back.
+
+        Every upsert in the block goes through one held connection. On SQLite that connection gets a large page
+        cache (the sites indexes take random inserts) and checkpoints the WAL less often. Durability is unchanged:
+        each batch is still one committed transaction in the WAL.
+        """
+        if self._bulk_connection is not None:
+            yield
+            return
+        conn = self.engine.connect()
+        sqlite = self.dialect == "sqlite"
+        try:
+            if sqlite:
+                previous = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in _BULK_SQLITE_PRAGMAS}
+                for name, value in _BULK_SQLITE_PRAGMAS.items():
+                    conn.exec_driver_sql(f"PRAGMA {name}={value}")
+                conn.commit()  # end SQLAlchemy's autobegun transaction: each upsert begins its own
+            self._bulk_connection = conn
+            try:
+                yield
+            finally:
+                self._bulk_connection = None
+                if sqlite:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    for name, value in previous.items():
+                        conn.exec_driver_sql(f"PRAGMA {name}={value}")
+                    # Fold the (now larger) WAL into the database so readers and the next writer start small.
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    conn.commit()
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """One transaction: on the bulk-load connection when inside bulk_load, else on a pooled connection."""
+        if self._bulk_connection is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._bulk_connection.begin():
+            yield self._bulk_connection
 
     def delete(self, nct_ids: Iterable[str]) -> int:
         """Remove studies (and their sites), logging the deletion for derived indexes."""
@@ -204,10 +249,33 @@ class Store:
         placeholders = ", ".join(marker for _ in columns)
         conn.exec_driver_sql(f"INSERT INTO {quote(table)} ({column_list}) VALUES ({placeholders})", rows)
 
+    def _select_in(self, conn: sa.Connection, sql: str, values: list) -> list[tuple]:
+        """Rows of a query whose one IN list ({} in sql) takes values, run on the driver (no per-value processing)."""
+        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        return conn.exec_driver_sql(sql.format(", ".join(marker for _ in values)), tuple(values)).all()
+
     def _log_changes(self, conn: sa.Connection, nct_ids: list[str], op: str, at: str) -> list[int]:
+        if self.dialect == "sqlite":
+            return self._log_changes_sqlite(conn, nct_ids, op, at)
         rows = [{"nct_id": nct_id, "op": op, "at": at} for nct_id in nct_ids]
         result = conn.execute(changes.insert().returning(changes.c.seq, sort_by_parameter_order=True), rows)
         return [row.seq for row in result]
+
+    def _log_changes_sqlite(self, conn: sa.Connection, nct_ids: list[str], op: str, at: str) -> list[int]:
+        """The change-log rows as one executemany (SQLAlchemy's RETURNING path ran one statement per row here).
+
+        The first insert takes the write lock, so no other writer can add rows until this transaction ends and the
+        seqs (max + 1 each) come out consecutive; that is checked, and read back in order if it ever is not so.
+        """
+        insert = "INSERT INTO changes (nct_id, op, at) VALUES (?, ?, ?)"
+        first = conn.exec_driver_sql(insert, (nct_ids[0], op, at)).lastrowid
+        if len(nct_ids) > 1:
+            conn.exec_driver_sql(insert, [(nct_id, op, at) for nct_id in nct_ids[1:]])
+        last = conn.exec_driver_sql("SELECT max(seq) FROM changes").scalar_one()
+        if last - first + 1 == len(nct_ids):
+            return list(range(first, last + 1))
+        rows = conn.exec_driver_sql("SELECT seq FROM changes WHERE seq >= ? ORDER BY seq", (first,)).scalars().all()
+        return list(rows)
 
     # reading studies ------------------------------------------------------------------------------------------
 

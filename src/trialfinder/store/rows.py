@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import NamedTuple
 
 from trialfinder.model import Study, age_in_years
 from trialfinder.model.dates import iso_date
@@ -24,6 +26,11 @@ class SiteRow:
     approximate: bool = False
 
 
+SITE_FIELDS = tuple(f.name for f in fields(SiteRow))
+# A SiteRow as a tuple of its fields, in SITE_FIELDS order.
+site_values = attrgetter(*SITE_FIELDS)
+
+
 @dataclass
 class StudyWrite:
     """A study to upsert: its original JSON text, the typed model parsed from it, and its sites."""
@@ -42,28 +49,66 @@ class StudyWrite:
         """Which of two copies of one study wins: the later update, then the fuller record."""
         return (last_update_date(self.study) or "", len(self.raw))
 
+    def prepared(self) -> PreparedWrite:
+        """The same write as plain values: what the store inserts (and what an ingest worker process sends)."""
+        nct_id = self.nct_id
+        return PreparedWrite(nct_id, self.raw, self.source, study_column_values(self.study),
+                             tuple((nct_id, position, *site_values(site)) for position, site in enumerate(self.sites)))
+
+
+# The derived columns of the studies table, in the order study_column_values gives them.
+STUDY_COLUMN_NAMES = ("brief_title", "overall_status", "study_type", "phases", "sponsor_class", "funder_type",
+                      "has_results", "sex", "healthy_volunteers", "min_age_years", "max_age_years", "start_date",
+                      "primary_completion_date", "first_posted", "last_update")
+_LAST_UPDATE_INDEX = STUDY_COLUMN_NAMES.index("last_update")
+
+
+class PreparedWrite(NamedTuple):
+    """A StudyWrite reduced to the values the store writes: small and cheap to pickle between processes.
+
+    columns follow STUDY_COLUMN_NAMES; each site is a ready sites-table row: (nct_id, position, *SITE_FIELDS).
+    """
+
+    nct_id: str
+    raw: str
+    source: str
+    columns: tuple
+    sites: tuple[tuple, ...]
+
+    @property
+    def version(self) -> tuple[str, int]:
+        """The same version key as StudyWrite.version: (last update date or "", length of the raw text)."""
+        return (self.columns[_LAST_UPDATE_INDEX], len(self.raw))
+
+
+def study_column_values(study: Study) -> tuple:
+    """The filter and stats columns of the studies table for one study, in STUDY_COLUMN_NAMES order."""
+    status = study.status
+    eligibility = study.eligibility
+    design = study.design
+    sponsor_class = study.lead_sponsor_class
+    return (
+        study.title,
+        status.overall_status,
+        design.study_type,
+        "|".join(design.phases) or None,
+        sponsor_class,
+        funder_type(sponsor_class),
+        bool(study.has_results),
+        eligibility.sex,
+        eligibility.healthy_volunteers,
+        age_in_years(eligibility.minimum_age),
+        age_in_years(eligibility.maximum_age),
+        _struct_date(status.start_date_struct),
+        _struct_date(status.primary_completion_date_struct),
+        _struct_date(status.study_first_post_date_struct),
+        last_update_date(study) or "",
+    )
+
 
 def study_columns(study: Study) -> dict:
     """The filter and stats columns of the studies table for one study."""
-    status = study.status
-    eligibility = study.eligibility
-    return {
-        "brief_title": study.title,
-        "overall_status": status.overall_status,
-        "study_type": study.design.study_type,
-        "phases": "|".join(study.design.phases) or None,
-        "sponsor_class": study.lead_sponsor_class,
-        "funder_type": funder_type(study.lead_sponsor_class),
-        "has_results": bool(study.has_results),
-        "sex": eligibility.sex,
-        "healthy_volunteers": eligibility.healthy_volunteers,
-        "min_age_years": age_in_years(eligibility.minimum_age),
-        "max_age_years": age_in_years(eligibility.maximum_age),
-        "start_date": _struct_date(status.start_date_struct),
-        "primary_completion_date": _struct_date(status.primary_completion_date_struct),
-        "first_posted": _struct_date(status.study_first_post_date_struct),
-        "last_update": last_update_date(study) or "",
-    }
+    return dict(zip(STUDY_COLUMN_NAMES, study_column_values(study)))
 
 
 def sites_from_record(study: Study) -> list[SiteRow]:
