@@ -112,3 +112,25 @@ def test_every_shared_v2_record_lands_once_and_classic_files_are_rejected(store,
     classic = sorted(Path(r.source).stem for r in report.rejected if "classic" in r.reason)
     assert classic == ["NCT00023673", "NCT02028676", "NCT04780763"]
     assert len(report.rejected) == 3
+
+
+def test_undecodable_bytes_and_malformed_ids_are_rejected_not_fatal(tmp_path: Path):
+    (tmp_path / "latin1.json").write_bytes(b'{"\x80": 1}')
+    (tmp_path / "bad-id.json").write_text(json.dumps([study("NCT123"), study("NCT00000001")]))
+    items = list(read_paths([tmp_path]))
+    rejected = [i for i in items if isinstance(i, Rejected)]
+    assert sorted(Path(r.source).name for r in rejected) == ["bad-id.json", "latin1.json"]
+    assert any("not NCT followed by 8 digits" in r.reason for r in rejected)
+    assert [i.study.nct_id for i in items if isinstance(i, Record)] == ["NCT00000001"]
+
+
+def test_nul_characters_in_text_fields_do_not_break_the_store(store, tmp_path: Path):
+    record = study("NCT00000001")
+    record["protocolSection"]["identificationModule"]["briefTitle"] = "Bad\u0000title"
+    record["protocolSection"]["contactsLocationsModule"] = {
+        "locations": [{"facility": "Clinic\u0000", "city": "Boston", "geoPoint": {"lat": 42.3, "lon": -71.1}}]}
+    (tmp_path / "nul.json").write_text(json.dumps([record]))
+    report = ingest_paths(store, [tmp_path])
+    assert report.counts.added == 1
+    assert json.loads(store.raw("NCT00000001"))["protocolSection"]["identificationModule"]["briefTitle"] == "Bad\u0000title"
+    assert store.sites_of("NCT00000001")[0]["facility"] == "Clinic"

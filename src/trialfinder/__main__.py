@@ -1,5 +1,5 @@
 """`python -m trialfinder` runs the CLI."""
 
-from trialfinder.cli.main import app
+from trialfinder.cli.main import run
 
-app()
+run()

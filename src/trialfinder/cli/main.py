@@ -139,6 +139,7 @@ def rejects(
 
 
 from trialfinder.cli import ingest_commands  # noqa: E402,F401  (registers ingest and sync)
+from trialfinder.cli import search_commands  # noqa: E402,F401  (registers index and search)
 
 
 @app.command()
@@ -147,16 +148,52 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    follow: Annotated[bool, typer.Option("--follow", envvar="TRIALFINDER_FOLLOW",
+                                         help="Keep this node's search index up to date from the store's change "
+                                              "counter (for several web nodes sharing one PostgreSQL store).")] = False,
+    follow_interval: Annotated[float, typer.Option("--follow-interval", min=0.1,
+                                                   help="Seconds between index refreshes with --follow.")] = 2.0,
+    log_format: Annotated[str, typer.Option("--log-format", envvar="TRIALFINDER_LOG_FORMAT",
+                                            help="json (one object per line) or text.")] = "json",
+    log_level: Annotated[str, typer.Option("--log-level", envvar="TRIALFINDER_LOG_LEVEL",
+                                           help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the website and the JSON APIs."""
+    """Serve the website, the JSON APIs, /healthz, /readyz and /metrics."""
     import os
 
     import uvicorn
 
+    from trialfinder.api.health import ready_max_lag
+    from trialfinder.api.limits import LimitsConfig
+    from trialfinder.logging_setup import logging_config
+
+    if log_format not in ("json", "text"):
+        fail(f"--log-format must be json or text, not {log_format!r}")
+    if log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
+        fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
+    try:  # refuse a bad setting here, with a clear message, rather than in every worker
+        limits = LimitsConfig.from_env()
+        ready_max_lag()
+    except ValueError as error:
+        fail(str(error))
     settings = ctx.obj.settings
     # Workers are separate processes: they read the settings from the environment.
     os.environ["TRIALFINDER_DATA"] = str(settings.data_dir)
     os.environ["TRIALFINDER_DATABASE_URL"] = settings.database_url
-    console.print(f"Serving trialfinder on http://{host}:{port}/ (data: {settings.data_dir})")
+    os.environ["TRIALFINDER_FOLLOW_INTERVAL"] = str(follow_interval) if follow else "0"
+    # X-Forwarded-For and -Proto are believed only from the proxies the operator names; uvicorn's own default
+    # would trust 127.0.0.1, which is any local process.
+    trusted = ",".join(str(network) for network in limits.trusted_proxies)
+    errors.print(f"Serving trialfinder on http://{host}:{port}/ (data: {settings.data_dir}"
+                 f"{', following the store every %gs' % follow_interval if follow else ''})", highlight=False,
+                 soft_wrap=True)
     uvicorn.run("trialfinder.server:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_config=logging_config(log_format, log_level.upper()), access_log=False,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None, server_header=False)
+
+
+from trialfinder.cli import match_commands  # noqa: E402,F401  (registers match)
+from trialfinder.logging_setup import exit_on_environment_failure  # noqa: E402
+
+# The console script: a full disk or an unreachable store ends with one clear line, not a traceback.
+run = exit_on_environment_failure(app)

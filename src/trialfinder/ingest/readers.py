@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import tarfile
 import zipfile
 import zlib
@@ -71,6 +72,10 @@ class Rejected:
 
 
 Item = Record | Rejected
+
+
+_NCT_ID_FIELD = "$.protocolSection.identificationModule.nctId"
+_NCT_ID_RE = re.compile(r"NCT\d{8}")
 
 
 class _Page(msgspec.Struct):
@@ -207,7 +212,7 @@ def _read_json(name: str, data: bytes) -> Iterator[Item]:
     if head == b"[":
         try:
             elements = msgspec.json.decode(data, type=list[msgspec.Raw])
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, UnicodeDecodeError) as error:
             yield Rejected(name, None, f"invalid JSON: {error}")
             return
         for index, raw in enumerate(elements):
@@ -218,7 +223,7 @@ def _read_json(name: str, data: bytes) -> Iterator[Item]:
         return
     try:
         top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         if b"\n{" in data.strip():
             # More than one object, one per line: JSON Lines under a .json name.
             yield from _read_json_lines(name, data)
@@ -262,10 +267,13 @@ def _record(name: str, position: str | None, raw: msgspec.Raw | bytes) -> Item:
         message = str(error)
         field = message.rsplit("at `", 1)[1].rstrip("`") if "at `" in message else None
         return Rejected(name, position, f"wrong type: {message}", nct_id=_guess_nct_id(text), field=field)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         return Rejected(name, position, f"invalid JSON: {error}")
     if not study.nct_id:
-        return Rejected(name, position, "record without an NCT id", field="$.protocolSection.identificationModule.nctId")
+        return Rejected(name, position, "record without an NCT id", field=_NCT_ID_FIELD)
+    if not _NCT_ID_RE.fullmatch(study.nct_id):
+        return Rejected(name, position, f"NCT id {study.nct_id[:40]!r} is not NCT followed by 8 digits",
+                        field=_NCT_ID_FIELD)
     return Record(name, position or study.nct_id, text.decode("utf-8", errors="replace"), study)
 
 

@@ -52,8 +52,16 @@ class StudyWrite:
     def prepared(self) -> PreparedWrite:
         """The same write as plain values: what the store inserts (and what an ingest worker process sends)."""
         nct_id = self.nct_id
-        return PreparedWrite(nct_id, self.raw, self.source, study_column_values(self.study),
-                             tuple((nct_id, position, *site_values(site)) for position, site in enumerate(self.sites)))
+        return PreparedWrite(nct_id, self.raw, self.source, _without_nul(study_column_values(self.study)),
+                             tuple((nct_id, position, *_without_nul(site_values(site)))
+                                   for position, site in enumerate(self.sites)))
+
+
+def _without_nul(values: tuple) -> tuple:
+    # PostgreSQL text cannot hold NUL, which a record may carry as "\u0000"; the raw JSON keeps it, escaped.
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        return tuple(value.replace("\x00", "") if isinstance(value, str) else value for value in values)
+    return values
 
 
 # The derived columns of the studies table, in the order study_column_values gives them.
