@@ -38,15 +38,51 @@ NOTES = """\
   published TREC runs: ideal DCG uses only the judged trials that have text, and topics without any relevant
   judged trial with text are left out (the `topics` column).
 - bm25: the engine with the note's distinct words OR-ed (stop words dropped, at most ~1900 characters), synonyms off,
-  no filters, no eligibility. match: `match_patient` defaults: the same words query plus the patient's age and sex
-  as filters (full protocol only), plus the share of the trial's condition names found in the note, plus the
-  criterion verdicts (hard exclusions -0.133, soft term-based exclusions -0.067 each, at most 2).
+  no filters, no eligibility. match: `match_patient` defaults (RelevanceWeights / RankWeights): the note's key words
+  (boilerplate such as "examination", "reveals", "unremarkable" and findings that are only ever negated, "denies
+  fever", dropped), plus pseudo-relevance feedback (the condition names most common among the 10 best trials of that
+  first search, weighted by their scores, searched in the condition fields), plus the share of the trial's condition
+  names found in the note, plus the patient's age and sex as filters (full protocol only), plus the criterion
+  verdicts (hard exclusions -0.133, soft term-based exclusions -0.067 each, at most 2).
 - Re-ranking protocol: each topic ranks exactly its judged trials that have text (`among`); random is the mean of
   200 shuffles. TrialGPT's published numbers for this protocol (GPT-4, full TREC texts): NDCG@10 0.8165, P@10 0.7328,
   random 0.3785; ours run on far fewer judged trials per topic, so random itself differs per year.
 - Tuning (RankWeights / RelevanceWeights defaults) used 2021 and 2022 only; 2023 was run once with those defaults,
   untouched. 2023 topics are questionnaires; they are turned into one plain-English note (bench/trec_data.py).
 - Gains are "eligible only" (label 2 = 1) or "graded" (0/1/2), exponential (2^g - 1), log2 discount."""
+
+TUNING = """\
+Measured with match_patient on 2021 and 2022 only (NDCG@10, eligible only: full 2021 / rerank 2021 / full 2022 /
+rerank 2022); 2023 was run once at the end. Topic counts are small (33-47), so differences under ~0.01 are noise.
+
+| change | full 21 | rerank 21 | full 22 | rerank 22 | kept |
+|---|---:|---:|---:|---:|---|
+| before (all words, coverage 0.5, eligibility) | 0.3570 | 0.7239 | 0.3126 | 0.6823 | |
+| key words: drop note boilerplate and only-negated findings | 0.3719 | 0.7387 | 0.3175 | 0.6674 | yes, with the rest |
+| + a search on the opening two sentences (weight 0.5) | 0.3143 | 0.7334 | 0.2933 | 0.6294 | no |
+| + the note's words in condition/MeSH fields only (0.5) | 0.3377 | 0.7375 | 0.3033 | 0.6761 | no |
+| + the opening's words in condition/MeSH fields (0.5) | 0.3053 | 0.7248 | 0.2733 | 0.6254 | no |
+| + lexicon/index condition phrases (conditions 0.5) | 0.3262 | 0.7342 | 0.3166 | 0.6485 | no |
+| reciprocal rank fusion (k 60) instead of max-normalized sums | 0.3320 | 0.7379 | 0.2922 | 0.6556 | no |
+| coverage 1.0 instead of 0.5 | 0.3413 | 0.7289 | 0.2874 | 0.6724 | no |
+| + feedback: condition names of the top 10 that the note shares (0.5) | 0.3418 | 0.7233 | 0.3298 | 0.6808 | no |
+| + feedback: condition names of the top 10, unanchored (0.5) | 0.3515 | 0.7206 | 0.3565 | 0.7049 | yes |
+| feedback 0.5 with eligibility weights excluded 0.2 / 0.067, soft 0.1 / 0.033, inclusion met 0.05 | ±0.01 | ±0.01 | ±0.01 | ±0.01 | no (flat) |
+| feedback 0.5 + exclusions about the trial's own condition or qualified ("uncontrolled X") made soft | 0.3496 | 0.7200 | 0.3551 | 0.7030 | no (flat) |
+| feedback 0.5 + key words | 0.3729 | 0.7345 | 0.3557 | 0.6754 | |
+| feedback 0.5 + boilerplate dropped only | 0.3506 | 0.7195 | 0.3809 | 0.6934 | |
+| feedback 0.5 + negated findings dropped only | 0.3711 | 0.7355 | 0.3432 | 0.6814 | |
+| feedback 0.4, 6 names + key words | 0.3612 | 0.7366 | 0.3684 | 0.6904 | |
+| same, words query with synonyms on (instead of off) | 0.3365 | 0.7445 | 0.4329 | 0.6964 | no (2021 full) |
+| same, all words (no key words) with synonyms on | 0.3306 | 0.7263 | 0.4165 | 0.7277 | no (2021 full) |
+| feedback 0.4, 6 names + key words + a second words query with synonyms (0.5) | 0.3692 | 0.7397 | 0.3904 | 0.6819 | |
+| feedback 0.4, 6 names + key words + a second words query with synonyms (1.0) | 0.3790 | 0.7339 | 0.3862 | 0.6878 | **default** |
+
+What helped on both years: dropping note boilerplate and only-negated findings from the words query, fusing a
+second, synonym-expanded search of the same words, and RM3-style feedback on the condition names of the best trials.
+Narrower searches (opening sentences, condition fields only, extracted condition phrases) each hurt: with one long
+note, BM25 over all fields on every key word is a strong base, and normalizing each narrower search to its own best
+hit adds noise. Eligibility weight changes and softer rule exclusions were flat within noise."""
 
 
 def open_bench(data_dir: Path, shared: Path):
@@ -178,6 +214,7 @@ def main() -> None:
         ("Scores", report),
         ("Time per topic", timing),
         ("Notes", NOTES),
+        ("What was tried", TUNING),
     ], title="TREC Clinical Trials 2021-2023 on the available trial texts")
 
 

@@ -25,15 +25,24 @@ def condition_names(study: Study) -> list[str]:
 
 def condition_coverage(study: Study, patient_stems: set[str]) -> float:
     """The best share, over the study's condition names, of their specific words that the patient text contains."""
-    broad = _broad_stems()
     best = 0.0
     for name in condition_names(study):
-        specific = [t.stem for t in tokens(name) if t.content and len(t.stem) > 1 and t.stem not in broad]
-        if specific:
-            best = max(best, sum(word in patient_stems for word in specific) / len(specific))
-            if best == 1.0:
-                break
+        best = max(best, condition_coverage_of(name, patient_stems))
+        if best == 1.0:
+            break
     return best
+
+
+def specific_stems(name: str) -> list[str]:
+    """The stems of a condition name's specific words (not generic, not broad like "disease" or "cancer")."""
+    broad = _broad_stems()
+    return [t.stem for t in tokens(name) if t.content and len(t.stem) > 1 and t.stem not in broad]
+
+
+def condition_coverage_of(name: str, patient_stems: set[str]) -> float:
+    """The share of one condition name's specific words that the patient text contains (0 without any)."""
+    specific = specific_stems(name)
+    return sum(word in patient_stems for word in specific) / len(specific) if specific else 0.0
 
 
 def patient_stems(text: str) -> set[str]:

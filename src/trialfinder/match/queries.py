@@ -43,6 +43,38 @@ def text_words(text: str, max_chars: int = MAX_QUERY_CHARS) -> list[str]:
     return words
 
 
+# Words of clinical notes that say nothing about which trial fits: narrative, exam and vital-sign boilerplate.
+_NOTE_BOILERPLATE = frozenset("""ago admitted admission brought came come comes complain complaining complains
+complaint complaints consult consulted day days department describes emergency evaluation examination exam
+found further hospital including later month months normal noted otherwise physical pulse reports reported
+reveal revealed reveals show showed shows significant since sign signs states status subsequently today
+undergoes underwent unremarkable visit vital week weeks well""".split())
+
+
+def key_words(text: str, max_chars: int = MAX_QUERY_CHARS, *, drop_negated: bool = True,
+              drop_boilerplate: bool = True) -> list[str]:
+    """The note's words for matching: text_words without narrative boilerplate or negated findings ("denies fever")."""
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    for match in _WORD.finditer(text) if drop_negated else ():
+        word = match.group(0).lower().strip("-'")
+        if word in _STOPWORDS or word in _NOTE_BOILERPLATE:
+            continue
+        (negated if mention_context(text, match.start(), match.end()).negated else affirmed).add(word)
+    only_negated = negated - affirmed
+    boilerplate = _NOTE_BOILERPLATE if drop_boilerplate else frozenset()
+    words = text_words(text, max_chars=10**9)
+    kept, used = [], 0
+    for word in words:
+        if word in boilerplate or word in only_negated:
+            continue
+        used += len(word) + 4
+        if used > max_chars:
+            break
+        kept.append(word)
+    return kept
+
+
 def or_query(parts: list[str]) -> str:
     """Any of the parts: a query string the engine reads as a disjunction."""
     return " OR ".join(parts)

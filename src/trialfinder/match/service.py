@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from trialfinder.eligibility import PatientProfile
+from trialfinder.index.schema import analyze
 from trialfinder.model import Study, decode_study
 from trialfinder.search.types import Near, SearchRequest, SearchResult
 
 from .assess import assess
-from .coverage import condition_coverage, patient_stems
+from .coverage import condition_coverage, condition_coverage_of, condition_names, patient_stems
 from .patient import Patient, as_patient
 from .phrases import PatientText
-from .queries import condition_phrases, or_query, quoted, text_words, vocabulary_of
+from .queries import condition_phrases, key_words, or_query, quoted, text_words, vocabulary_of
 from .ranking import DEFAULT_WEIGHTS, RankWeights, eligibility_score, normalized
 from .types import CriterionVerdict, TrialMatch
 
@@ -44,6 +45,12 @@ class RelevanceWeights:
     coverage: float = 0.5  # share of the trial's own condition names that the note contains
     conditions: float = 0.0  # the patient's condition phrases (with synonyms) in condition/MeSH fields
     leading_boost: float = 2.0  # condition phrases from the note's first two sentences count this much more
+    clean_words: bool = True  # the words query drops narrative boilerplate and negated findings (key_words)
+    synonym_words: float = 1.0  # the same words again, expanded with the index's MeSH / abbreviation synonyms
+    feedback: float = 0.4  # pseudo-relevance feedback: the condition names most common among the top trials
+    feedback_docs: int = 10  # how many top trials feed back
+    feedback_names: int = 6  # how many of their condition names are searched
+    feedback_anchored: bool = False  # only names that share a specific word with the note (measured: worse)
 
 
 DEFAULT_RELEVANCE = RelevanceWeights()
@@ -71,7 +78,7 @@ def match_patient(
     """
     patient = as_patient(profile_or_text)
     retrieved = _retrieval_scores(engine, patient, near=near, statuses=statuses or [], among=among, pool=pool,
-                                  weights=relevance_weights)
+                                  weights=relevance_weights, store=store)
     if among is not None:
         candidates = list(dict.fromkeys(among))
         if statuses or near:
@@ -82,7 +89,7 @@ def match_patient(
     raws = store.raws(candidates)
     studies = {nct_id: decode_study(raws[nct_id]) for nct_id in candidates if nct_id in raws}
     stems = patient_stems(patient.text) | _profile_stems(patient)
-    total = relevance_weights.words + relevance_weights.conditions + relevance_weights.coverage or 1.0
+    total = _retrieval_total(relevance_weights) + relevance_weights.coverage or 1.0
     relevance = {
         nct_id: (retrieved.get(nct_id, 0.0) + relevance_weights.coverage * condition_coverage(study, stems)) / total
         for nct_id, study in studies.items()
@@ -124,13 +131,19 @@ def retrieval_requests(engine: Engine, patient: Patient, *, limit: int, synonyms
         if others:
             requests.append((weights.conditions,
                              SearchRequest(condition=or_query(others), limit=limit, synonyms=synonyms)))
-    words = text_words(patient.text)
+    words = (key_words if weights.clean_words else text_words)(patient.text)
     if not words and not phrases:
         # structured fields only: their condition names are the query
         words = [term for m in patient.profile.diagnoses for term in text_words(m.term)]
     if words:
         requests.append((weights.words, SearchRequest(query=or_query(words), limit=limit, synonyms=False)))
+        if weights.synonym_words and synonyms:
+            requests.append((weights.synonym_words, SearchRequest(query=or_query(words), limit=limit, synonyms=True)))
     return requests
+
+
+def _retrieval_total(weights: RelevanceWeights) -> float:
+    return weights.words + weights.synonym_words + weights.conditions + weights.feedback
 
 
 def _profile_stems(patient: Patient) -> set[str]:
@@ -140,11 +153,56 @@ def _profile_stems(patient: Patient) -> set[str]:
 
 
 def _retrieval_scores(engine: Engine, patient: Patient, *, near: Near | None, statuses: list[str],
-                      among: list[str] | None, pool: int, weights: RelevanceWeights) -> dict[str, float]:
+                      among: list[str] | None, pool: int, weights: RelevanceWeights,
+                      store: StudySource | None = None) -> dict[str, float]:
     """Weighted sum of each search's scores, each normalized to its best hit (not yet divided by the total)."""
     combined: dict[str, float] = {}
     limit = len(among) if among is not None else pool * 3
     requests = retrieval_requests(engine, patient, limit=max(limit, 1), weights=weights)
+    _add_searches(engine, patient, requests, combined, near=near, statuses=statuses, among=among)
+    if weights.feedback and store is not None and combined:
+        names = feedback_names(store, patient, combined, weights)
+        if names:
+            request = SearchRequest(condition=or_query([quoted(name) for name in names]), limit=max(limit, 1),
+                                    synonyms=False)
+            _add_searches(engine, patient, [(weights.feedback, request)], combined, near=near, statuses=statuses,
+                          among=among)
+    return combined
+
+
+def feedback_names(store: StudySource, patient: Patient, scores: dict[str, float],
+                   weights: RelevanceWeights) -> list[str]:
+    """RM3-style feedback on condition names: those most often named, score-weighted, by the best-ranked trials."""
+    top = sorted(scores, key=lambda nct_id: (-scores[nct_id], nct_id))[: weights.feedback_docs]
+    raws = store.raws(top)
+    best = scores[top[0]] if top else 0.0
+    if best <= 0:
+        return []
+    stems = patient_stems(patient.text) | _profile_stems(patient)
+    weight: dict[str, float] = {}
+    surface: dict[str, str] = {}
+    for nct_id in top:
+        if nct_id not in raws:
+            continue
+        study = decode_study(raws[nct_id])
+        seen: set[str] = set()
+        for name in condition_names(study):
+            key = " ".join(analyze(name))
+            if not key or key in seen or len(key.split()) > 6:
+                continue
+            seen.add(key)
+            if weights.feedback_anchored and condition_coverage_of(name, stems) == 0.0:
+                continue
+            weight[key] = weight.get(key, 0.0) + scores[nct_id] / best
+            surface.setdefault(key, name)
+    ranked = sorted(weight, key=lambda key: (-weight[key], key))
+    return [surface[key] for key in ranked[: weights.feedback_names]]
+
+
+def _add_searches(engine: Engine, patient: Patient, requests: list[tuple[float, SearchRequest]],
+                  combined: dict[str, float], *, near: Near | None, statuses: list[str],
+                  among: list[str] | None) -> None:
+    """Run each weighted search (with the patient's filters) and add its normalized scores into combined."""
     for weight, request in requests:
         if among is not None:
             request.ids = list(among)
@@ -158,7 +216,6 @@ def _retrieval_scores(engine: Engine, patient: Patient, *, near: Near | None, st
         scores = normalized({hit.nct_id: hit.score for hit in engine.search(request).hits})
         for nct_id, score in scores.items():
             combined[nct_id] = combined.get(nct_id, 0.0) + weight * score
-    return combined
 
 
 def _passing_filters(engine: Engine, ids: list[str], statuses: list[str], near: Near | None) -> set[str]:
