@@ -81,3 +81,13 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(PageNotFound, on_not_found)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def canonical_study_id(nct_id: str) -> str:
+    """The canonical form of an NCT id from a URL; anything that is not one is the trial 404 page."""
+    from trialfinder.model.ids import canonical_nct_id
+
+    canonical = canonical_nct_id(nct_id)
+    if canonical is None:
+        raise PageNotFound("trial", nct_id[:40])
+    return canonical

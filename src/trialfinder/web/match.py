@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from trialfinder.match.types import CriterionVerdict, TrialMatch
-from trialfinder.model.ids import canonical_nct_id
 from trialfinder.web.deps import services
-from trialfinder.web.errors import PageNotFound
+from trialfinder.web.errors import PageNotFound, canonical_study_id
 from trialfinder.web.templating import is_htmx, render
 
 router = APIRouter()
@@ -127,9 +126,7 @@ def build_check(store, nct_id: str, answers: dict[str, str]) -> EligibilityCheck
 @router.get("/study/{nct_id}/eligibility", include_in_schema=False)
 async def eligibility_check(request: Request, nct_id: str) -> Response:
     """The "Check your eligibility" panel: a GET form of this trial's questions, re-rendered with verdicts."""
-    canonical = canonical_nct_id(nct_id)
-    if canonical is None:
-        raise PageNotFound("trial", nct_id[:40])
+    canonical = canonical_study_id(nct_id)
     if canonical != nct_id:
         return RedirectResponse(f"/study/{canonical}/eligibility", status_code=301)
     answers = {key: value[:MAX_NOTE_CHARS] for key, value in request.query_params.items()}

@@ -7,9 +7,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from trialfinder.model.ids import canonical_nct_id
 from trialfinder.web.deps import services
-from trialfinder.web.errors import PageNotFound
+from trialfinder.web.errors import PageNotFound, canonical_study_id
 from trialfinder.web.presenters.study import StudyPage, present_study
 from trialfinder.web.templating import render
 
@@ -27,9 +26,7 @@ def load_study_page(store, nct_id: str) -> StudyPage | None:
 @router.api_route("/study/{nct_id}", methods=["GET", "HEAD"], include_in_schema=False)
 async def study_page(request: Request, nct_id: str) -> Response:
     """A trial page; other spellings of an NCT id redirect to the canonical URL."""
-    canonical = canonical_nct_id(nct_id)
-    if canonical is None:
-        raise PageNotFound("trial", nct_id[:40])
+    canonical = canonical_study_id(nct_id)
     if canonical != nct_id:
         return RedirectResponse(f"/study/{canonical}", status_code=301)
     page = await run_in_threadpool(load_study_page, services(request).store, canonical)
