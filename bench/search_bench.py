@@ -248,6 +248,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-build", action="store_true", help="measure the existing index, do not rebuild")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="measure only the engine (a partial run: the FTS5 and PostgreSQL baselines are skipped)")
     args = parser.parse_args()
     settings = load_settings(args.data_dir)
     store = Store.open(settings.database_url)
@@ -262,12 +264,13 @@ def main() -> None:
     engine = SearchEngine.open(settings, store)
     queries = make_queries(store, args.queries, args.seed)
     runners = {"tantivy (trialfinder)": tantivy_runner(engine)}
-    store_path = Path(settings.database_url[len("sqlite:///"):])
-    fts_path = store_path.with_name("bench-fts5.sqlite3")
-    seconds = build_fts5(store_path, fts_path, store)
-    builds.add("SQLite FTS5", f"{seconds:.1f}", f"{fts_path.stat().st_size / 2**20:.0f}")
-    runners["SQLite FTS5 bm25"] = fts5_runner(store_path, fts_path)
-    if args.postgres != "none":
+    if not args.no_baselines:
+        store_path = Path(settings.database_url[len("sqlite:///"):])
+        fts_path = store_path.with_name("bench-fts5.sqlite3")
+        seconds = build_fts5(store_path, fts_path, store)
+        builds.add("SQLite FTS5", f"{seconds:.1f}", f"{fts_path.stat().st_size / 2**20:.0f}")
+        runners["SQLite FTS5 bm25"] = fts5_runner(store_path, fts_path)
+    if args.postgres != "none" and not args.no_baselines:
         pg_engine, seconds = build_postgres(args.postgres, store)
         builds.add("PostgreSQL tsvector + GIN", f"{seconds:.1f}", "(in server)")
         runners["PostgreSQL ts_rank_cd"] = postgres_runner(pg_engine)
