@@ -96,10 +96,8 @@ def sync(
 
 def refresh_derived(ctx: typer.Context) -> None:
     """Bring the search index up to date with the store after a write."""
-    try:
-        from trialfinder.index import refresh_index
-    except ImportError:
-        return
+    from trialfinder.index import refresh_index
+
     refresh_index(ctx.obj.settings, ctx.obj.store, console=errors)
 
 
