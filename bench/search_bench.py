@@ -121,11 +121,9 @@ def fts5_runner(store_path: Path, fts_path: Path):
                       "(s.max_age_years IS NULL OR s.max_age_years >= :age)"]
             params |= {"status": query["status"], "age": query["age"]}
         if query["kind"] == "condition+distance":
-            min_lat, max_lat, min_lon, max_lon = bounding_box(query["lat"], query["lon"], RADIUS_KM)
-            where.append("s.nct_id IN (SELECT nct_id FROM sites WHERE lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d "
-                         f"AND {HAVERSINE_SQL} <= :r)")
-            params |= {"a": min_lat, "b": max_lat, "c": min_lon, "d": max_lon, "lat": query["lat"],
-                       "lon": query["lon"], "r": RADIUS_KM}
+            clause, near = sites_within_radius(query, "s.nct_id")
+            where.append(clause)
+            params |= near
         body = f"FROM f.fts AS fts JOIN studies s ON s.nct_id = fts.nct_id WHERE {' AND '.join(where)}"
         db.execute(f"SELECT s.nct_id, bm25(fts, 0, 4, 4, 2, 1, 0.4, 0.3) AS rank {body} ORDER BY rank LIMIT 10",
                    params).fetchall()
@@ -199,11 +197,9 @@ def postgres_runner(engine):
             where += ["status = :status", "(min_age IS NULL OR min_age <= :age)", "(max_age IS NULL OR max_age >= :age)"]
             params |= {"status": query["status"], "age": query["age"]}
         if query["kind"] == "condition+distance":
-            min_lat, max_lat, min_lon, max_lon = bounding_box(query["lat"], query["lon"], RADIUS_KM)
-            where.append("nct_id IN (SELECT nct_id FROM sites WHERE lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d "
-                         f"AND {HAVERSINE_SQL} <= :r)")
-            params |= {"a": min_lat, "b": max_lat, "c": min_lon, "d": max_lon, "lat": query["lat"],
-                       "lon": query["lon"], "r": RADIUS_KM}
+            clause, near = sites_within_radius(query, "nct_id")
+            where.append(clause)
+            params |= near
         body = f"FROM docs WHERE {' AND '.join(where)}"
         with engine.connect() as conn:
             conn.execute(sa.text(f"SELECT nct_id, ts_rank_cd(tsv, plainto_tsquery('english', :q)) AS rank {body} "
@@ -229,6 +225,15 @@ def measure(run, queries: list[dict]) -> dict[str, list[float]]:
         run(query)
         times[query["kind"]].append((time.perf_counter() - started) * 1000)
     return times
+
+
+def sites_within_radius(query: dict, id_column: str) -> tuple[str, dict]:
+    """SQL condition (and its parameters) for a study with a site within RADIUS_KM of the query's point."""
+    min_lat, max_lat, min_lon, max_lon = bounding_box(query["lat"], query["lon"], RADIUS_KM)
+    clause = (f"{id_column} IN (SELECT nct_id FROM sites WHERE lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d "
+              f"AND {HAVERSINE_SQL} <= :r)")
+    return clause, {"a": min_lat, "b": max_lat, "c": min_lon, "d": max_lon, "lat": query["lat"],
+                    "lon": query["lon"], "r": RADIUS_KM}
 
 
 def percentile(values: list[float], share: float) -> float:
