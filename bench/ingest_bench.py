@@ -84,8 +84,10 @@ def worker_ingest(corpus: Path, database_url: str) -> dict:
     opened = time.perf_counter()
     store = Store.open(database_url)
     started = time.perf_counter()
+    main_thread_started = time.thread_time()
     report = ingest_paths(store, [corpus])
     seconds = time.perf_counter() - started
+    main_thread_cpu = time.thread_time() - main_thread_started
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -98,6 +100,8 @@ def worker_ingest(corpus: Path, database_url: str) -> dict:
             # CPU of this (writer) process, and of the worker process that read and prepared the records (if any):
             # the worker is a grandchild (forkserver), so wait4 on this child does not see it.
             "writer_cpu": usage.ru_utime + usage.ru_stime, "worker_cpu": report.worker_cpu_seconds,
+            # the writer's main thread alone (without its pipe-receiver and checkpoint threads): the serial part
+            "writer_main_thread_cpu": main_thread_cpu,
             "worker_peak_rss_mib": report.worker_peak_rss_mib}
 
 
@@ -195,6 +199,9 @@ def run_phases(args: argparse.Namespace) -> tuple[ResultTable, list[str]]:
         if result.get("writer_cpu") is not None and records:
             notes.append(f"writer process CPU {result['writer_cpu']:.1f} s = {records / result['writer_cpu']:,.0f} "
                          "studies/CPU-s")
+            if result.get("writer_main_thread_cpu"):
+                notes.append(f"of which its main thread {result['writer_main_thread_cpu']:.1f} s = "
+                             f"{records / result['writer_main_thread_cpu']:,.0f} studies/CPU-s")
         if result.get("worker_cpu") and records:
             notes.append(f"worker process CPU {result['worker_cpu']:.1f} s = {records / result['worker_cpu']:,.0f} "
                          f"studies/CPU-s, peak RSS {result['worker_peak_rss_mib']:,.0f} MiB")

@@ -6,6 +6,7 @@ not be read, with file, position and reason). Nothing here writes anywhere.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import re
@@ -27,6 +28,7 @@ _ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 _STREAMED_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _STREAM_BUFFER_BYTES = 1 << 20
 _STREAM_PEEK_BYTES = 4096
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass
@@ -119,12 +121,29 @@ def read_bytes(name: str, data: bytes) -> Iterator[Item]:
         lower = lower[:-3]
     if lower.endswith(_ARCHIVE_SUFFIXES):
         yield from _read_archive(name, data)
-    elif lower.endswith(".xml") or data.lstrip()[:1] == b"<":
+        return
+    data = _without_byte_order_mark(data)
+    if lower.endswith(".xml") or data.lstrip()[:1] == b"<":
         yield from _read_legacy_xml(name, data)
     elif lower.endswith((".jsonl", ".ndjson")):
         yield from _read_json_lines(name, data)
     else:
         yield from _read_json(name, data)
+
+
+def _without_byte_order_mark(data: bytes) -> bytes:
+    """The text without the byte-order mark that Windows tools put first; UTF-16 JSON re-encoded as UTF-8."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):]
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return data
+        # XML names its own encoding, which its parser reads; only JSON is re-encoded.
+        if text.lstrip()[:1] in ("{", "["):
+            return text.encode("utf-8")
+    return data
 
 
 def _is_readable_name(name: str) -> bool:
@@ -154,9 +173,10 @@ def _stream_json_lines_file(path: Path) -> Iterator[Item]:
         except (OSError, EOFError) as error:
             yield Rejected(name, None, _stream_error_reason(compressed, error))
             return
-        if head.lstrip()[:1] == b"<" or (head and not head.strip()):
-            # XML under a JSON Lines name, or a file starting with a long blank run: the whole-file path decides
-            # these rare shapes exactly as before.
+        head = head.removeprefix(codecs.BOM_UTF8)
+        if head.lstrip()[:1] == b"<" or (head and not head.strip()) or head.startswith(_UTF16_BOMS):
+            # XML under a JSON Lines name, a file starting with a long blank run, or UTF-16: the whole-file path
+            # decides these rare shapes exactly as before.
             handle.close()
             yield from _read_whole_file(path)
             return
@@ -167,6 +187,8 @@ def _stream_json_lines_file(path: Path) -> Iterator[Item]:
                 # lines exactly as reading the whole file would.
                 for line in chunk.splitlines():
                     number += 1
+                    if number == 1:
+                        line = line.removeprefix(codecs.BOM_UTF8)
                     if line.strip():
                         yield _record(name, f"line {number}", msgspec.Raw(line))
         except (OSError, EOFError, zlib.error) as error:

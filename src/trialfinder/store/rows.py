@@ -44,15 +44,10 @@ class StudyWrite:
     def nct_id(self) -> str:
         return self.study.nct_id
 
-    @property
-    def version(self) -> tuple[str, int]:
-        """Which of two copies of one study wins: the later update, then the fuller record."""
-        return (last_update_date(self.study) or "", len(self.raw))
-
     def prepared(self) -> PreparedWrite:
         """The same write as plain values: what the store inserts (and what an ingest worker process sends)."""
         nct_id = self.nct_id
-        return PreparedWrite(nct_id, self.raw, self.source, _without_nul(study_column_values(self.study)),
+        return PreparedWrite(nct_id, self.raw.encode(), self.source, _without_nul(study_column_values(self.study)),
                              tuple((nct_id, position, *_without_nul(site_values(site)))
                                    for position, site in enumerate(self.sites)))
 
@@ -74,18 +69,21 @@ _LAST_UPDATE_INDEX = STUDY_COLUMN_NAMES.index("last_update")
 class PreparedWrite(NamedTuple):
     """A StudyWrite reduced to the values the store writes: small and cheap to pickle between processes.
 
-    columns follow STUDY_COLUMN_NAMES; each site is a ready sites-table row: (nct_id, position, *SITE_FIELDS).
+    raw is the original JSON text encoded as UTF-8: bytes cross the pipe from an ingest worker as one copy and go to
+    SQLite as they are, where a str would be decoded on unpickling and encoded again when bound (~20 us a study of
+    the single writer's time). columns follow STUDY_COLUMN_NAMES; each site is a ready sites-table row:
+    (nct_id, position, *SITE_FIELDS).
     """
 
     nct_id: str
-    raw: str
+    raw: bytes
     source: str
     columns: tuple
     sites: tuple[tuple, ...]
 
     @property
     def version(self) -> tuple[str, int]:
-        """The same version key as StudyWrite.version: (last update date or "", length of the raw text)."""
+        """Which of two copies of one study wins: the later update, then the fuller record (more UTF-8 bytes)."""
         return (self.columns[_LAST_UPDATE_INDEX], len(self.raw))
 
 

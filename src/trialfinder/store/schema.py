@@ -17,7 +17,9 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# One row per study: the original record verbatim plus the columns that filters and stats need.
+# One row per study: the original record verbatim plus the columns that filters and stats need. Columns holding
+# record values the registry controls are unbounded text (migration 0002): a new, longer enum value must not make
+# PostgreSQL refuse the batch.
 studies = Table(
     "studies",
     metadata,
@@ -25,13 +27,13 @@ studies = Table(
     Column("raw", Text, nullable=False),
     Column("last_update", String(10), nullable=False, server_default=""),
     Column("brief_title", Text),
-    Column("overall_status", String(32)),
-    Column("study_type", String(32)),
-    Column("phases", String(64)),
-    Column("sponsor_class", String(16)),
+    Column("overall_status", Text),
+    Column("study_type", Text),
+    Column("phases", Text),
+    Column("sponsor_class", Text),
     Column("funder_type", String(16)),
     Column("has_results", Boolean, nullable=False, server_default="0"),
-    Column("sex", String(8)),
+    Column("sex", Text),
     Column("healthy_volunteers", Boolean),
     Column("min_age_years", Float),
     Column("max_age_years", Float),
@@ -54,9 +56,9 @@ sites = Table(
     Column("facility", Text),
     Column("city", Text),
     Column("state", Text),
-    Column("zip", String(32)),
+    Column("zip", Text),
     Column("country", Text),
-    Column("status", String(32)),
+    Column("status", Text),
     Column("lat", Float),
     Column("lon", Float),
     Column("approximate", Boolean, nullable=False, server_default="0"),
