@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -199,3 +200,77 @@ def test_parse_never_crashes_and_spans_are_valid(text: str) -> None:
     sections = parse_criteria(text)
     for criterion in sections.all():
         assert 0 <= criterion.start <= criterion.end <= len(text)
+
+
+def _all_record_texts(root: Path) -> dict[str, str]:
+    """Eligibility text of every record in the shared data, read through the project's own readers."""
+    from trialfinder.ingest.readers import Record, read_paths
+
+    texts: dict[str, str] = {}
+    for item in read_paths([root / "ctgov", root / "trialgpt_trial_texts" / "as_ctgov_v2.json"]):
+        if isinstance(item, Record):
+            texts.setdefault(item.study.nct_id, item.study.eligibility.eligibility_criteria or "")
+    return {nct: text for nct, text in texts.items() if text.strip()}
+
+
+# A line left out of every item may only be a heading: a short title, or a label that ends in a colon.
+_HEADING_LINE = re.compile(r"^[^.;]{0,100}:$|^[^.;:]{0,60}$")
+
+
+def _unplaced_lines(text: str) -> list[str]:
+    """Non-blank lines that land in no item and are neither a heading nor shown as a note or preamble."""
+    sections = parse_criteria(text)
+    spans = [(c.start, c.end) for c in sections.all()]
+    shown = " ".join([sections.preamble, *sections.notes])
+    unplaced: list[str] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.strip()
+        start = offset + len(line) - len(line.lstrip())
+        offset += len(line)
+        if not body or any(a < start + len(body) and start < b for a, b in spans):
+            continue
+        cleaned = clean_text(body)
+        if cleaned in shown or _HEADING_LINE.match(cleaned):
+            continue
+        unplaced.append(cleaned)
+    return unplaced
+
+
+@pytest.mark.shared
+def test_no_criterion_text_is_lost_on_any_real_record(shared_data: Path) -> None:
+    texts = _all_record_texts(shared_data)
+    assert len(texts) > 8000  # v2 JSON, the three legacy XML sets, the TrialGPT texts
+    lines = sum(1 for text in texts.values() for line in text.splitlines() if line.strip())
+    unplaced = {nct: lost for nct, text in texts.items() if (lost := _unplaced_lines(text))}
+    # What remains are remarks like "Other protocol-defined inclusion/exclusion criteria may apply" that read as
+    # section titles; a real regression (a whole section glued into one note) costs thousands of lines.
+    assert sum(map(len, unplaced.values())) <= 0.0005 * lines, list(unplaced.items())[:20]
+
+
+def test_lost_text_regressions() -> None:
+    # Paragraph criteria that each start with one space are separate items, not one paragraph.
+    spaced = "Exclusion Criteria:\n\nPrior stroke. \n\n Carcinoembryonic antigen > 1.5 x ULN. \n\n Serious infection.\n"
+    assert [c.text for c in parse_criteria(spaced).exclusion] == [
+        "Prior stroke.", "Carcinoembryonic antigen > 1.5 x ULN.", "Serious infection."]
+    # A criterion that introduces sub-items stays an item; only a bare lead-in becomes a note.
+    nested = ("DISEASE CHARACTERISTICS:\n\n"
+              "  -  Complete clinical response after first-line platinum-based chemotherapy\n"
+              "     defined by all of the following criteria:\n\n       -  CA 125 no greater than 35 units/mL\n")
+    (parent,) = parse_criteria(nested).inclusion
+    assert parent.text.startswith("Complete clinical response") and parent.children[0].text.startswith("CA 125")
+    # Bulleted headings with a qualifier switch the section instead of hiding the text before them in a preamble.
+    qualified = ("-  INCLUSION CRITERIA - BLOOD DRAW/ASTHMA:\n\nAge 18-65.\n\n"
+                 "EXCLUSION CRITERIA - BLOOD DRAW/ASTHMA:\n\nSmoker.\n")
+    sections = parse_criteria(qualified)
+    assert [c.text for c in sections.inclusion] == ["Age 18-65."]
+    assert [c.text for c in sections.exclusion] == ["Smoker."]
+    # Text above a lone exclusion heading is the unheaded inclusion list; a short criterion is not a sub-heading.
+    unheaded = ("Age 18 or older.\n\nECOG performance status ≤ 2\n  1. Adequate organ function\n\n"
+                "Exclusion criteria:\n\nPregnancy.\n")
+    sections = parse_criteria(unheaded)
+    assert [c.text for c in sections.inclusion][:2] == ["Age 18 or older.", "ECOG performance status ≤ 2"]
+    # A sentence that merely mentions inclusion is a criterion, not a section heading.
+    unsuitable = "Patients deemed unsuitable for inclusion by the investigator."
+    mention = f"Inclusion Criteria:\n\n* Age 18 or older\n\nExclusion Criteria:\n\n{unsuitable}\n"
+    assert [c.text for c in parse_criteria(mention).exclusion] == [unsuitable]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .context import mention_context
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
@@ -17,6 +18,7 @@ from .model import (
     TimeWindowConstraint,
 )
 from .terms import concept_of, lexicon_regex
+from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
 _AGE_CONTEXT_BLOCK = re.compile(
@@ -253,9 +255,11 @@ _WITHIN = re.compile(
     r"|\b(?:within|in)\s+(?:the\s+)?(?:past|last|previous|preceding)\s+(?P<bare_unit2>year|month|week|day)\b",
     re.IGNORECASE,
 )
+# The count starts where a number starts: without the look-behind a long run of digits is retried from every
+# position inside it, which is quadratic in the run length.
 _AT_LEAST = re.compile(
     rf"(?:\b(?:at\s+least|more\s+than|greater\s+than|minimum\s+of|a\s+minimum\s+of|over)\s+|[≥>]=?\s*)?"
-    rf"{_COUNT}\s*[\-\s]?{_TIME_UNIT}\s*(?:or\s+(?:more|longer)\s+)?(?:must\s+have\s+)?(?:have\s+)?"
+    rf"(?<![\d.,]){_COUNT}\s*[\-\s]?{_TIME_UNIT}\s*(?:or\s+(?:more|longer)\s+)?(?:must\s+have\s+)?(?:have\s+)?"
     r"(?:elapsed\s+)?(?P<relation>since|after|from|following|prior\s+to|before)\b",
     re.IGNORECASE,
 )
@@ -271,6 +275,8 @@ def _days(amount: float, unit: str) -> float:
 def extract_time_windows(text: str, kind: str = "inclusion") -> list[TimeWindowConstraint]:
     """Windows like "within 6 months before enrollment" and "at least 4 weeks since last chemotherapy"."""
     found: list[TimeWindowConstraint] = []
+    if not (_AT_LEAST.search(text) or _WITHIN.search(text)):
+        return found
     mentions = [(m, "condition") for m in lexicon_regex("condition").finditer(text)]
     mentions += [(m, "therapy") for m in lexicon_regex("therapy").finditer(text)]
     for pattern, relation in ((_AT_LEAST, "at_least"), (_WITHIN, "within")):
@@ -315,37 +321,273 @@ def _nearest_mention(mentions: list[tuple[re.Match[str], str]], start: int, end:
     return min(near, key=distance) if near else None
 
 
-_QUALIFIER_BEFORE = re.compile(r"\b(?:for|of\s+the|to\s+the|to|against|in)\s+(?:[\w\-]+\s+){0,3}$", re.IGNORECASE)
+_QUALIFIER_BEFORE = re.compile(r"\b(?:for|of\s+the|to\s+the|to|against|in)\s+(?:[\w\-]+\s+){0,4}$", re.IGNORECASE)
+# "cancer care", "cancer-directed therapy": the disease name qualifies another noun.
+_QUALIFIER_AFTER = re.compile(r"^\s*-?\s*(?:care|directed|related|centers?|centres?|clinics?|screening|registry|modifying)\b",
+                              re.IGNORECASE)
+
+# Names outside any lexicon, recognised by their shape: a disease word ("-itis", "-emia", ...), a drug stem, or a
+# head noun ("disease", "therapy", ...) with the words that qualify it ("mesenteric ischemia", "antiviral therapy").
+_CONDITION_HEADS = (
+    r"diseases?|disorders?|syndromes?|failure|dysfunction|insufficiency|deficiency|deficiencies|injury|injuries|"
+    r"fractures?|infections?|illness(?:es)?|pathology|pathologies|impairment|ischa?emia|ha?emorrhage|ulcers?|trauma|"
+    r"abnormality|abnormalities|deformity|deformities|defects?|dependence|abuse|crisis|emergency|emergencies|"
+    r"stenosis|pain|toxicity|toxicities|deficits?|metastases|metastasis|tumou?rs?|cancers?|carcinomas?|malignancy|malignancies"
+)
+_THERAPY_HEADS = (
+    r"therap(?:y|ies)|treatments?|agents?|drugs?|medications?|medicines?|inhibitors?|antagonists?|agonists?|"
+    r"vaccines?|transplant(?:ation)?s?|procedures?|surger(?:y|ies)|regimens?|injections?|infusions?|implants?|"
+    r"grafts?|blockers?|antibod(?:y|ies)|management|chemotherapy|radiotherapy|immunotherapy|chemoimmunotherapy"
+)
+_DISEASE_WORD = re.compile(
+    r"^(?!(?:diagnosis|prognosis|osmosis|hypnosis|diploma|aroma|stoma|soma|coma|academia|criteria|phobia)$)"
+    r"[a-z][a-z\-]{3,}(?:itis|osis|a?emia|omas?|omata|pathy|pathies|plasia|trophy|algia|uria|penia|cytosis|ectasis|"
+    r"listhesis|plegia|paresis|rrhea|rrhoea|megaly)$",
+    re.IGNORECASE,
+)
+_DRUG_WORD = re.compile(
+    r"^[a-z][a-z\-]{3,}(?:mab|nib|lisib|parib|ciclib|zomib|statin|sartan|olol|azole|mycin|cillin|floxacin|cycline|"
+    r"vir|platin|taxel|rubicin|tecan|gliptin|gliflozin|glutide|lukast|dronate|prazole|semide|thiazide|dipine|afil|"
+    r"triptan|setron|parin|xaban|gatran|olimus|ercept|kinra|grastim|fungin|azepam|azolam|barbital|caine|profen|"
+    r"coxib|fenac|sonide|olone|asone|trexate|citabine|fosfamide|mustine|lidomide)s?$",
+    re.IGNORECASE,
+)
+# One word named right after a treatment verb: "taking pregabalin", "treatment with leflunomide".
+_TREATMENT_TRIGGER = re.compile(
+    r"\b(?:taking|takes|take|receiving|received|receive|receipt\s+of|treated\s+with|treatment\s+with|therapy\s+with|"
+    r"use\s+of|using|exposure\s+to|administration\s+of|dosed\s+with|on)\s+$",
+    re.IGNORECASE,
+)
+_DRUG_LIKE_ENDING = re.compile(r"^[a-z][a-z\-]{4,}(?:in|ine|ol|ide|ate|one|am|il|an|ib|ab|ase|ene)s?$", re.IGNORECASE)
+_NOT_DRUGS = frozenset({
+    "protein", "medicine", "routine", "baseline", "plan", "program", "vitamin", "vaccine", "insulin", "machine",
+    "nicotine", "caffeine", "cocaine", "heroin", "nitrogen", "oxygen", "hydrogen", "urine", "saline", "gelatin",
+    "decline", "discipline", "medline", "guideline", "guidelines", "timeline", "online", "determine", "examine",
+    "combine", "airline", "chlorine", "iodine", "bromide", "fluoride", "chloride", "sodium", "calcium", "potassium",
+    "alcohol", "cholesterol", "estradiol", "hormone", "steroid", "placebo", "opinion", "medication", "investigation",
+    "accurate", "adequate", "appropriate", "immediate", "separate", "moderate", "candidate", "ultimate", "associate",
+    "estimate", "approximate", "indicate", "graduate", "private", "corporate", "adjunctive", "someone", "anyone",
+    "everyone", "phone", "alone", "stone", "bone", "zone", "tone", "none", "done", "gone", "programme", "problem",
+    "program", "system", "platform", "human", "woman", "women", "german", "korean", "italian", "canadian", "american",
+    "european", "asian", "indian", "median", "mean", "clean", "ocean", "urban", "organ", "began", "fibrin", "toxin",
+    "within", "begin", "origin", "margin", "skin", "basin", "latin", "cabin", "domain", "retain", "obtain", "maintain",
+    "contain", "certain", "explain", "remain", "again", "brain", "chain", "plain", "train", "drain", "main", "pain",
+    "detail", "email", "fail", "trail", "until", "april", "civil", "oral", "control", "patrol", "protocol", "symbol",
+    "nasal", "topical", "local", "spinal", "minimal", "normal", "pill", "will", "still", "fill", "daily",
+})
+_MODIFIER_STOP = frozenset({
+    "a", "an", "the", "any", "all", "other", "another", "of", "or", "and", "with", "without", "no", "not", "nor",
+    "known", "history", "prior", "previous", "previously", "current", "currently", "concomitant", "concurrent",
+    "ongoing", "recent", "evidence", "presence", "diagnosis", "diagnosed", "documented", "confirmed", "suspected",
+    "patients", "patient", "subjects", "subject", "participants", "participant", "who", "which", "that", "this",
+    "these", "those", "must", "may", "can", "will", "should", "is", "are", "was", "were", "be", "been", "being",
+    "has", "have", "had", "having", "for", "to", "in", "on", "at", "by", "from", "as", "such", "including", "include",
+    "includes", "e", "g", "eg", "ie", "i", "etc", "than", "study", "trial", "protocol", "planned", "scheduled",
+    "same", "their", "his", "her", "its", "our", "your", "each", "every", "either", "both", "more", "less", "least",
+    "most", "one", "two", "three", "first", "second", "third", "line", "lines", "due", "related", "receiving",
+    "received", "receive", "taking", "use", "using", "used", "under", "undergoing", "undergo", "after", "before",
+    "during", "within", "following", "since", "into", "per", "via", "requiring", "require", "requires", "needing",
+    "need", "treated", "treatment", "treat", "therapy", "if", "when", "while", "where", "whose", "there", "here",
+    "some", "many", "few", "several", "only", "also", "very", "well", "so", "then", "than", "what", "like",
+    "associated", "caused", "induced", "secondary", "defined", "according", "per", "up", "out", "over", "above",
+    "below", "between", "against", "about", "around", "whether", "excluding", "except", "unless", "type", "grade",
+    "stage", "class", "level", "score", "post", "pre", "would", "could", "stop", "switch", "alternative",
+    "specific", "directed", "based", "prevent", "preclude", "prolong", "indication", "potential", "risk", "signs",
+    "symptoms", "new", "further", "additional", "standard-of-care", "care", "usual", "cancer-directed",
+})
+# Qualifiers that say how bad or how sure, not what: "serious disorders" names nothing checkable.
+_WEAK_MODIFIERS = frozenset({
+    "serious", "significant", "severe", "major", "minor", "early", "late", "active", "underlying", "uncontrolled",
+    "unstable", "clinically", "relevant", "medical", "pre-existing", "existing", "possible", "probable", "proven",
+    "symptomatic", "asymptomatic", "untreated", "poorly", "controlled", "pure", "important", "relevant", "mild",
+    "moderate", "persistent", "current", "unresolved", "clinical", "concurrent", "intercurrent", "serious",
+    "life-threatening", "other", "certain", "specified", "unspecified", "general", "any",
+})
+# Heads too general to name anything without a specific qualifier ("neurological disease" yes, "disease" no).
+_GENERIC_HEADS = re.compile(
+    r"^(?:diseases?|disorders?|syndromes?|illness(?:es)?|pathology|pathologies|abnormality|abnormalities|"
+    r"conditions?|defects?|impairment|dysfunction|failure|insufficiency|deficiency|deficiencies|emergency|"
+    r"emergencies|crisis|injury|injuries|toxicity|toxicities|pain|dependence|abuse|tumou?rs?|cancers?|"
+    r"carcinomas?|malignancy|malignancies|deficits?)$",
+    re.IGNORECASE,
+)
+_WORD_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-+]*")
+_HEAD_WORDS = re.compile(rf"^(?:(?P<condition>{_CONDITION_HEADS})|(?P<therapy>{_THERAPY_HEADS}))$", re.IGNORECASE)
+_MAX_MODIFIERS = 3
+# "at the time of surgery", "48 hours before surgery": the procedure dates the criterion, it is not asked about.
+_ANCHOR_BEFORE = re.compile(
+    r"\b(?:(?:time|day|date)\s+of|before|prior\s+to|after|following|until|cleared\s+for|fit\s+for)\s+(?:the\s+)?"
+    r"(?:(?:planned|scheduled|index|elective|study|first|initial)\s+)*$",
+    re.IGNORECASE,
+)
+# "negative HIV test", "HIV test must be negative": the patient must not have the condition.
+_NEGATIVE_TEST_BEFORE = re.compile(r"\bnegative\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+_TEST_AFTER = re.compile(r"^\s*(?:\w+\s+){0,2}(?:tests?|serology|screen(?:ing)?|results?|antibod(?:y|ies)|antigen|PCR)\b",
+                         re.IGNORECASE)
 
 
-def extract_mentions(text: str, kind: str = "inclusion") -> list[MentionConstraint]:
-    """Condition and therapy mentions from the lexicon, with negation, hypotheticals and exceptions applied."""
-    found: list[MentionConstraint] = []
-    windows = extract_time_windows(text, kind)
+def _shape_mentions(text: str) -> list[tuple[int, int, str]]:
+    """Open-vocabulary names: (start, end, type) for disease words, drug stems and qualified head nouns."""
+    tokens = list(_WORD_TOKEN.finditer(text))
+    found: list[tuple[int, int, str]] = []
+
+    def modifiers_start(index: int) -> int:
+        """Index of the first qualifying word before tokens[index] (same clause, not a stop word), weak ones cut."""
+        first = index
+        while first > 0 and index - first < _MAX_MODIFIERS:
+            previous = tokens[first - 1]
+            gap = text[previous.end() : tokens[first].start()]
+            word = previous.group(0).lower().strip("'’-")
+            if gap.strip() not in {"", "-"} or word in _MODIFIER_STOP or any(ch.isdigit() for ch in word) or len(word) < 2:
+                break
+            first -= 1
+        while first < index and tokens[first].group(0).lower().strip("'’-") in _WEAK_MODIFIERS:
+            first += 1
+        return first
+
+    for index, token in enumerate(tokens):
+        word = token.group(0).strip("'’-+")
+        lowered = word.lower()
+        if not word.isalpha() and not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", lowered):
+            continue
+        head = _HEAD_WORDS.match(lowered)
+        if head:
+            first = modifiers_start(index)
+            standalone = head.group("condition") and not _GENERIC_HEADS.match(lowered)
+            if first < index or standalone:
+                found.append((tokens[first].start(), token.end(), "condition" if head.group("condition") else "therapy"))
+            continue
+        if _DISEASE_WORD.match(lowered):
+            first = modifiers_start(index)
+            found.append((tokens[first].start(), token.end(), "condition"))
+        elif len(lowered) >= 7 and _DRUG_WORD.match(lowered) and lowered not in _NOT_DRUGS:
+            found.append((token.start(), token.end(), "therapy"))
+        elif _TREATMENT_TRIGGER.search(text[max(0, token.start() - 30) : token.start()]) or _after_drug_list(
+            text, tokens, index
+        ):
+            if _DRUG_LIKE_ENDING.match(lowered) and lowered not in _NOT_DRUGS and not lowered.endswith("tion"):
+                found.append((token.start(), token.end(), "therapy"))
+    return found
+
+
+def _after_drug_list(text: str, tokens: list[re.Match[str]], index: int) -> bool:
+    """Whether tokens[index] continues a list that a treatment verb opened ("taking pregabalin or gabapentin")."""
+    if index < 2:
+        return False
+    gap = text[tokens[index - 1].end() : tokens[index].start()]
+    if not re.fullmatch(r"\s*(?:,|/|,?\s*or|,?\s*and)\s*", gap):
+        return False
+    before = text[max(0, tokens[index - 1].start() - 30) : tokens[index - 1].start()]
+    return bool(_TREATMENT_TRIGGER.search(before)) and bool(_DRUG_LIKE_ENDING.match(tokens[index - 1].group(0)))
+
+
+def _lexicon_concept_inside(surface: str, mention_type: str) -> str | None:
+    """The lexicon concept of a phrase that ends with a lexicon name ("chronic heart failure" -> heart failure)."""
+    for match in lexicon_regex(mention_type).finditer(surface):
+        if match.end() == len(surface.rstrip()):
+            return concept_of(match.group(0), mention_type)
+    return None
+
+
+def _mention_candidates(text: str, vocabularies: list[Vocabulary]) -> list[tuple[int, int, str, str | None, int]]:
+    """Every candidate name: (start, end, type, concept, source rank); lexicon names rank first."""
+    candidates: list[tuple[int, int, str, str | None, int]] = []
     for mention_type in ("therapy", "condition"):
         for match in lexicon_regex(mention_type).finditer(text):
-            if any(match.start() < c.span[1] and c.span[0] < match.end() for c in found):
-                continue
-            before = text[max(0, match.start() - 40) : match.start()]
-            if mention_type == "condition" and _QUALIFIER_BEFORE.search(before) and re.search(
-                r"\b(?:therapy|treatment|chemotherapy|radiotherapy|treated|agents?|drugs?|medications?|surgery|"
-                r"irradiation|radiation)\b", before, re.IGNORECASE):
-                continue
-            context = mention_context(text, match.start(), match.end())
-            if context.ignored or context.permitted:
-                continue
-            concept = concept_of(match.group(0), mention_type)
-            time_limited = any(w.event_concept == concept for w in windows if concept)
-            found.append(MentionConstraint(
-                type=mention_type, span=(match.start(), match.end()), text=match.group(0),
-                polarity=_polarity(kind, context.negated), negated=context.negated,
-                hypothetical=context.hypothetical, term=match.group(0).lower(), concept=concept,
-                time_limited=time_limited,
-            ))
-    unique: dict[tuple[str, str | None, str], MentionConstraint] = {}
+            candidates.append((match.start(), match.end(), mention_type, concept_of(match.group(0), mention_type), 0))
+    names = [name for vocabulary in vocabularies for name in vocabulary.find(text)]
+    for start, end, mention_type, _name in names:
+        surface = text[start:end]
+        candidates.append((start, end, mention_type, concept_of(surface, mention_type)
+                           or _lexicon_concept_inside(surface, mention_type), 1))
+    for start, end, mention_type in _shape_mentions(text):
+        candidates.append((start, end, mention_type, _lexicon_concept_inside(text[start:end], mention_type), 2))
+    return candidates
+
+
+def _resolve_overlaps(candidates: list[tuple[int, int, str, str | None, int]]) -> list[tuple[int, int, str, str | None]]:
+    """Keep the longest candidate where several overlap (a lexicon name wins a tie)."""
+    kept: list[tuple[int, int, str, str | None]] = []
+    for start, end, mention_type, concept, _rank in sorted(candidates, key=lambda c: (-(c[1] - c[0]), c[4], c[0])):
+        if any(start < other_end and other_start < end for other_start, other_end, _, _ in kept):
+            continue
+        kept.append((start, end, mention_type, concept))
+    return sorted(kept)
+
+
+_REQUIRING_BEFORE = re.compile(r"\b(?:requiring|required|requires?|needing)\s+(?:any\s+)?$", re.IGNORECASE)
+
+
+def _qualifies_condition(text: str, start: int, kept: list[tuple[int, int, str, str | None]]) -> bool:
+    """A therapy that only qualifies a condition: "infection requiring systemic therapy".
+
+    In an exclusion that is one compound condition; forbidding the therapy on its own would exclude patients the
+    criterion lets in. (In an inclusion, "diabetes requiring insulin" does require insulin, so it stays.)
+    """
+    window_start = max(0, start - 30)
+    lead = _REQUIRING_BEFORE.search(text, window_start, start)
+    return bool(lead) and any(kind == "condition" and 0 <= lead.start() - end <= 40 for _, end, kind, _ in kept)
+
+
+def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary | None = None) -> list[MentionConstraint]:
+    """Condition and therapy mentions (lexicon, vocabulary and name shapes), with negation and exceptions applied."""
+    found: list[MentionConstraint] = []
+    windows = extract_time_windows(text, kind)
+    vocabularies = [default_vocabulary(), *([vocabulary] if vocabulary else [])]
+    kept = _resolve_overlaps(_mention_candidates(text, vocabularies))
+    for start, end, mention_type, concept in kept:
+        surface = text[start:end]
+        before = text[max(0, start - 40) : start]
+        if mention_type == "condition" and _QUALIFIER_BEFORE.search(before) and re.search(
+            r"\b(?:therapy|treatment|chemotherapy|radiotherapy|treated|treat|agents?|drugs?|medications?|surgery|"
+            r"irradiation|radiation)\b", before, re.IGNORECASE):
+            continue
+        if mention_type == "condition" and _QUALIFIER_AFTER.match(text[end:]):
+            continue
+        if mention_type == "therapy" and (_ANCHOR_BEFORE.search(before)
+                                          or (kind == "exclusion" and _qualifies_condition(text, start, kept))):
+            continue
+        context = mention_context(text, start, end)
+        if context.ignored or context.permitted:
+            continue
+        negated = context.negated
+        if mention_type == "condition" and _NEGATIVE_TEST_BEFORE.search(before) and _TEST_AFTER.match(text[end:]):
+            negated = True
+        time_limited = any(w.event_concept == concept for w in windows if concept)
+        found.append(MentionConstraint(
+            type=mention_type, span=(start, end), text=surface,
+            polarity=_polarity(kind, negated), negated=negated,
+            hypothetical=context.hypothetical, term=surface.lower(), concept=concept,
+            time_limited=time_limited,
+        ))
+    found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
+    unique: dict[tuple[str, str | None, str, bool], MentionConstraint] = {}
     for constraint in sorted(found, key=lambda c: c.span):
-        unique.setdefault((constraint.type, constraint.concept or constraint.term, constraint.polarity), constraint)
+        key = (constraint.type, constraint.concept or constraint.term, constraint.polarity, constraint.hypothetical)
+        unique.setdefault(key, constraint)
     return list(unique.values())
+
+
+_ELLIPSIS_BEFORE = re.compile(r"(?P<word>[A-Za-z][A-Za-z\-]{2,})\s*(?:,\s*|\s+)(?:or|and|and/or)\s+$|"
+                              r"(?P<list_word>[A-Za-z][A-Za-z\-]{2,})\s*/\s*$", re.IGNORECASE)
+
+
+def _elliptical_siblings(text: str, constraint: MentionConstraint) -> list[MentionConstraint]:
+    """ "brain or meningeal metastases" names brain metastases too: the head noun is shared across "or"."""
+    words = constraint.text.split()
+    if len(words) < 2 or not _HEAD_WORDS.match(words[-1].lower()):
+        return []
+    lead = _ELLIPSIS_BEFORE.search(text[max(0, constraint.span[0] - 30) : constraint.span[0]])
+    if not lead:
+        return []
+    word = lead.group("word") or lead.group("list_word")
+    if (word.lower() in _MODIFIER_STOP or word.lower() in _WEAK_MODIFIERS or _HEAD_WORDS.match(word.lower())
+            or _DISEASE_WORD.match(word.lower())):
+        return []
+    start = constraint.span[0] - (len(text[max(0, constraint.span[0] - 30) : constraint.span[0]]) - lead.start())
+    term = f"{word} {words[-1]}".lower()
+    return [replace(constraint, span=(start, constraint.span[1]), text=text[start : constraint.span[1]], term=term,
+                    concept=concept_of(term, constraint.type) or _lexicon_concept_inside(term, constraint.type))]
 
 
 _LAB_NEGATION = re.compile(r"\b(?:no|not|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
@@ -377,8 +619,14 @@ def extract_labs(text: str, kind: str = "inclusion") -> list[ThresholdConstraint
 _NOT_A_WINDOW = re.compile(r"\b(?:life\s+expectancy|survival|expected\s+to\s+live)\b[^.;]*$", re.IGNORECASE)
 
 
-def extract_constraints(criterion_text: str, kind: str = "inclusion", heading: str | None = None) -> list[Constraint]:
-    """Every constraint found in one criterion, ordered by position; ``heading`` helps legacy "Age:" lists."""
+def extract_constraints(
+    criterion_text: str, kind: str = "inclusion", heading: str | None = None, vocabulary: Vocabulary | None = None
+) -> list[Constraint]:
+    """Every constraint found in one criterion, ordered by position; ``heading`` helps legacy "Age:" lists.
+
+    ``vocabulary`` adds names to recognise on top of the shipped one, typically study_vocabulary(study) for the
+    study whose criteria these are.
+    """
     if not criterion_text or not criterion_text.strip():
         return []
     age_heading = bool(heading and re.search(r"\bage\b", heading, re.IGNORECASE))
@@ -395,6 +643,6 @@ def extract_constraints(criterion_text: str, kind: str = "inclusion", heading: s
         *extract_labs(criterion_text, kind),
         *extract_performance(criterion_text, kind),
         *windows,
-        *extract_mentions(criterion_text, kind),
+        *extract_mentions(criterion_text, kind, vocabulary),
     ]
     return sorted(constraints, key=lambda c: (c.span[0], c.type))

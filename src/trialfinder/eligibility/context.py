@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 # Words that end a trigger's scope: a new clause starts.
 _SCOPE_BREAK = re.compile(
-    r"[.;:]\s|[.;:]$|\b(?:but|however|although|though|except|unless|other than|apart from|excluding|aside from|"
-    r"with the exception of|whereas|yet)\b|\bwho\s+(?:has|have|had|is|are)\b",
+    # "e.g." and "i.e." are abbreviations, not sentence ends
+    r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bEx)[.;:]\s|[.;:]$|"
+    r"\b(?:but|however|although|though|except|unless|other than|apart from|excluding|aside from|"
+    r"with (?:the )?exception of|whereas|yet)\b|\bwho\s+(?:has|have|had|is|are)\b",
     re.IGNORECASE,
 )
 _PRE_NEGATION = re.compile(
@@ -38,10 +40,13 @@ _PRE_HYPOTHETICAL = re.compile(
 # Mentions after these phrases describe someone else or an allowed exception, not the patient's constraint.
 _PSEUDO = re.compile(
     r"\b(?:family\s+history\s+of|first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
-    r"with\s+the\s+exception\s+of|apart\s+from|aside\s+from|hypersensitivity\s+to|allerg(?:y|ies|ic)\s+to|"
-    r"intolerance\s+to|contraindications?\s+(?:to|for)|partner)\b",
+    r"with\s+(?:the\s+)?exception\s+of|apart\s+from|aside\s+from|hypersensitivity\s+to|allerg(?:y|ies|ic)\s+to|"
+    r"intolerance\s+to|contraindications?\s+(?:to|for)|partner|unless|unrelated\s+to)\b",
     re.IGNORECASE,
 )
+# An exception names one thing; a list that follows it ("other than LDH (such as head trauma, ...)") is back in
+# the criterion's own scope.
+_EXAMPLES_AFTER_EXCEPTION = re.compile(r"\(|\bsuch\s+as\b|\bincluding\b|\be\.g\.", re.IGNORECASE)
 _SCOPE_WORDS = 10
 
 
@@ -67,7 +72,8 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     """Classify the mention text[start:end] as negated, hypothetical, ignored (pseudo) or merely permitted."""
     before = _clause_before(text, start)
     after = text[end : end + 80]
-    ignored = bool(_PSEUDO.search(before))
+    pseudo = list(_PSEUDO.finditer(before))
+    ignored = bool(pseudo) and not _EXAMPLES_AFTER_EXCEPTION.search(before[pseudo[-1].end() :])
     negated = bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before))
     permitted = not negated and bool(_POST_PERMISSION.match(after))

@@ -115,6 +115,7 @@ class _Node:
     end: int
     parts: list[str]
     children: list[_Node] = field(default_factory=list)
+    bulleted: bool = True
 
     def freeze(self) -> Criterion:
         return Criterion(
@@ -154,10 +155,14 @@ def _section_switch(line_text: str) -> tuple[CriterionKind, str] | None:
     head, sep, remainder = stripped.partition(":")
     if not sep and len(stripped) > 70:
         return None
+    # Without a colon only a real title is a heading ("Inclusion Criteria"), not a sentence that mentions inclusion
+    # ("Patients deemed unsuitable for inclusion by the investigator.").
+    if not sep and not re.search(r"(?i)criteri", head) and len(head.split()) > 3:
+        return None
     for kind, pattern in (("exclusion", _EXCLUSION_HEADING), ("inclusion", _INCLUSION_HEADING)):
         if pattern.match(head) and len(head) <= 90:
             return kind, remainder.strip()
-    if sep and not remainder.strip() or stripped.endswith(":"):
+    if (sep and not remainder.strip() or stripped.endswith(":")) and _is_generic_lead_in(stripped.rstrip(":") + ":"):
         if _EXCLUSION_LEAD_IN.search(stripped):
             return "exclusion", ""
         if _INCLUSION_LEAD_IN.search(stripped) and len(stripped) <= 140:
@@ -194,7 +199,21 @@ def _is_bulleted_heading(content: str) -> bool:
     cleaned = clean_text(content).strip("*_ ")
     return bool(
         re.fullmatch(r"(?i)(key\s+|main\s+|patient\s+|subject\s+)?(inclusion|exclusion)(\s+criteria)?\s*:?", cleaned)
+        # "-  INCLUSION CRITERIA - BLOOD DRAW/ASTHMA:", "-  INCLUSION CRITERIA FOR NORMAL VOLUNTEERS:"
+        or (len(cleaned) <= 80 and bool(re.match(r"(?i)(inclusion|exclusion)\s+criteria\b[^.;]*$", cleaned))
+            and (cleaned.endswith(":") or cleaned.isupper()))
     )
+
+
+# A line ending in a colon is a sub-heading ("Performance status:", "PER AMENDMENT 1/10/97:") when this short;
+# longer ones are criteria that introduce sub-items ("Excluded 30 days prior to study entry:") and stay items.
+_HEADING_MAX_WORDS = 5
+_MAX_NESTING = 8
+
+
+def _looks_like_heading(text: str) -> bool:
+    """A short label without a colon ("Performance status", "Hepatic") rather than a criterion ("ECOG ≤ 2")."""
+    return len(text.split()) <= _HEADING_MAX_WORDS and not re.search(r"[\d<>=≤≥%.;]", text)
 
 
 def _next_nonblank(lines: list[_Line], index: int) -> _Line | None:
@@ -209,7 +228,11 @@ def parse_criteria(text: str | None) -> CriteriaSections:
     if not text or not text.strip():
         return CriteriaSections(inclusion=[], exclusion=[])
     lines = _split_lines(text)
-    has_section_heading = any((not line.bullet or _is_bulleted_heading(line.content)) and _section_switch(line.content) for line in lines)
+    switches = [switch for line in lines
+                if (not line.bullet or _is_bulleted_heading(line.content)) and (switch := _section_switch(line.content))]
+    # Text before the first heading is a preamble, except when that heading opens the exclusions: then the text
+    # above it is the inclusion list written without a heading (common in older records).
+    has_preamble = bool(switches) and switches[0][0] != "exclusion"
 
     roots: dict[CriterionKind, list[_Node]] = {"inclusion": [], "exclusion": []}
     notes: list[str] = []
@@ -227,10 +250,15 @@ def parse_criteria(text: str | None) -> CriteriaSections:
             return f"{major_heading}: {minor_heading}"
         return major_heading or minor_heading
 
-    def add_item(column: int, marker_indent: int, start: int, end: int, content: str) -> None:
-        node = _Node(kind, current_heading(), column, marker_indent, start, end, [content])
-        while stack and stack[-1].marker_indent >= marker_indent:
+    def add_item(column: int, marker_indent: int, start: int, end: int, content: str, bulleted: bool = True) -> None:
+        node = _Node(kind, current_heading(), column, marker_indent, start, end, [content], bulleted=bulleted)
+        while stack and (stack[-1].marker_indent >= marker_indent or (
+            not bulleted and not stack[-1].bulleted and marker_indent < stack[-1].marker_indent + 2
+        )):
             stack.pop()
+        # Items indented deeper than any real record nests become siblings at the deepest level: the tree is
+        # walked recursively (here, by the page and by matching), and hundreds of levels overflowed the stack.
+        del stack[_MAX_NESTING - 1:]
         (stack[-1].children if stack else roots[kind]).append(node)
         stack.append(node)
 
@@ -245,7 +273,10 @@ def parse_criteria(text: str | None) -> CriteriaSections:
             previous_was_item_text = True
             continue
 
-        if stack and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
+        # A paragraph after a blank line belongs to a plain (unbulleted) item only when clearly indented under it;
+        # records that start every paragraph with one space would otherwise glue all their criteria together.
+        new_paragraph = previous_blank and stack and not stack[-1].bulleted and line.indent < stack[-1].marker_indent + 2
+        if stack and not new_paragraph and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
             # Indented past the item's marker: a wrapped line or a paragraph belonging to that item.
             stack[-1].parts.append(stripped)
             stack[-1].end = line.end
@@ -288,16 +319,19 @@ def parse_criteria(text: str | None) -> CriteriaSections:
         if _LEGACY_SECTION.match(cleaned):
             major_heading, minor_heading = cleaned.rstrip(":"), None
             stack.clear()
-        elif introduces_list and _is_lead_in(cleaned):
+        elif introduces_list and _is_generic_lead_in(cleaned):
             notes.append(cleaned)
             stack.clear()
-        elif len(cleaned) <= 80 and (cleaned.endswith(":") or (introduces_list and not cleaned.endswith("."))):
+        elif len(cleaned) <= 80 and (
+            (cleaned.endswith(":") and len(cleaned.split()) <= _HEADING_MAX_WORDS and not re.search(r"[<>=≤≥%]", cleaned))
+            or (introduces_list and _looks_like_heading(cleaned))
+        ):
             minor_heading = cleaned.rstrip(":").strip()
             stack.clear()
-        elif has_section_heading and not seen_heading:
+        elif has_preamble and not seen_heading:
             preamble.append(cleaned)
         else:
-            add_item(line.indent + 1, line.indent, line.start + line.indent, line.end, stripped)
+            add_item(line.indent + 1, line.indent, line.start + line.indent, line.end, stripped, bulleted=False)
             previous_blank = False
             previous_was_item_text = True
             continue
@@ -309,11 +343,23 @@ def parse_criteria(text: str | None) -> CriteriaSections:
     return CriteriaSections(inclusion=inclusion, exclusion=exclusion, preamble=" ".join(preamble), notes=notes)
 
 
+# Words a bare lead-in may carry before its trigger ("All patients must meet ..."); more than this and the item
+# states a criterion of its own ("Complete response after chemotherapy, defined by all of the following:").
+_LEAD_IN_MAX_WORDS_BEFORE = 6
+
+
+def _is_generic_lead_in(text: str) -> bool:
+    if not _is_lead_in(text):
+        return False
+    trigger = _INCLUSION_LEAD_IN.search(text) or _EXCLUSION_LEAD_IN.search(text)
+    return trigger is not None and len(text[: trigger.start()].split()) <= _LEAD_IN_MAX_WORDS_BEFORE
+
+
 def _hoist_lead_ins(items: list[Criterion], notes: list[str]) -> list[Criterion]:
     """Replace "must meet all of the following:" items by their children, keeping the lead-in as a note."""
     result: list[Criterion] = []
     for item in items:
-        if item.children and _is_lead_in(item.text):
+        if item.children and _is_generic_lead_in(item.text):
             notes.append(item.text)
             result.extend(item.children)
         else:

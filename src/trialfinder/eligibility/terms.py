@@ -126,6 +126,8 @@ THERAPIES: dict[str, tuple[str, ...]] = {
                               "experimental drug", "investigational agents", "investigational drugs",
                               "investigational medicinal product", "study drug", "investigational therapy"),
     "blood transfusion": ("blood transfusion", "transfusion", "transfusions"),
+    "antiretroviral therapy": ("antiretroviral therapy", "antiretroviral treatment", "antiretrovirals", "art",
+                               "haart", "highly active antiretroviral therapy", "antiretroviral drugs"),
     "dialysis": ("dialysis", "hemodialysis", "haemodialysis", "peritoneal dialysis"),
     "mechanical ventilation": ("mechanical ventilation",),
     "oral contraceptives": ("oral contraceptives", "oral contraceptive"),
@@ -149,7 +151,7 @@ THERAPIES: dict[str, tuple[str, ...]] = {
 # Upper-case abbreviations that are also ordinary lower-case words; match them only in upper case.
 CASE_SENSITIVE_ABBREVIATIONS = frozenset(
     {"mi", "ms", "ra", "pe", "af", "pd", "tb", "rt", "oa", "all", "dm", "ami", "cad", "scd", "osa", "hrt", "crc",
-     "cva", "tia", "aids", "cvd", "lbp", "sle"}
+     "cva", "tia", "aids", "cvd", "lbp", "sle", "art"}
 )
 
 # analyte -> surface forms; order matters: longer, more specific names are tried first.
@@ -285,6 +287,7 @@ def _form_index(kind: str) -> dict[str, str]:
     return {form: concept for concept, forms in lexicon.items() for form in forms}
 
 
+@lru_cache(maxsize=65536)
 def normalize_term(surface: str) -> str:
     """Lower-case a mention, unify dashes and spaces, and strip plural/possessive endings."""
     text = re.sub(r"[\s\-]+", " ", surface.lower().replace("’", "'")).strip(" .,;:")
@@ -307,11 +310,15 @@ def concept_of(surface: str, kind: str) -> str | None:
     lowered = surface.lower().strip()
     if lowered in index:
         return index[lowered]
-    wanted = normalize_term(surface)
-    for form, concept in index.items():
-        if normalize_term(form) == wanted:
-            return concept
-    return None
+    return _normalized_form_index(kind).get(normalize_term(surface))
+
+
+@lru_cache(maxsize=4)
+def _normalized_form_index(kind: str) -> dict[str, str]:
+    normalized: dict[str, str] = {}
+    for form, concept in _form_index(kind).items():
+        normalized.setdefault(normalize_term(form), concept)
+    return normalized
 
 
 def implied_concepts(concept: str) -> set[str]:
