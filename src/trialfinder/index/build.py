@@ -10,7 +10,7 @@ import msgspec
 import tantivy
 
 from trialfinder.config import Settings
-from trialfinder.index.documents import study_document
+from trialfinder.index.documents import nct_number, study_document
 from trialfinder.index.layout import (
     IndexMeta,
     current_generation,
@@ -28,7 +28,9 @@ from trialfinder.store import Store, utc_now
 
 log = logging.getLogger(__name__)
 
-BUILD_HEAP_BYTES = 256_000_000
+# A bigger indexing heap writes fewer, larger segments: every segment costs each query a fixed share (100k studies
+# in 14 segments answer the bench queries 45% slower than in one; 256 MB left 11 segments at 600k).
+BUILD_HEAP_BYTES = 1_000_000_000
 REFRESH_HEAP_BYTES = 64_000_000
 CHANGES_PER_BATCH = 5000
 
@@ -53,6 +55,8 @@ def build_index(settings: Settings, store: Store, progress: Progress | None = No
     generation = new_generation(settings.index_dir)
     index = open_tantivy(generation)
     writer = index.writer(heap_size=BUILD_HEAP_BYTES)
+    sites = SiteArrays.from_rows(site_rows(store))
+    cells = sites.geo_cells()
     miner = SynonymMiner()
     indexed = 0
     for nct_id, raw in store.iter_raw():
@@ -61,14 +65,14 @@ def build_index(settings: Settings, store: Store, progress: Progress | None = No
         except msgspec.ValidationError as error:  # the store validated it once; never let one record stop a build
             log.warning("not indexed: %s: %s", nct_id, error)
             continue
-        writer.add_document(study_document(study))
+        writer.add_document(study_document(study, cells.of(nct_number(nct_id))))
         miner.add(study)
         indexed += 1
         if progress is not None and indexed % 500 == 0:
             progress(indexed, total)
     writer.commit()
     writer.wait_merging_threads()
-    SiteArrays.from_rows(site_rows(store)).save(generation)
+    sites.save(generation)
     miner.table().save(generation)
     meta = IndexMeta(schema_version=SCHEMA_VERSION, seq=seq, studies=indexed, built_at=utc_now())
     write_meta(generation, meta)
@@ -130,10 +134,11 @@ def _apply_changes(generation: Path, store: Store) -> int:
         nct_ids = sorted({change.nct_id for change in batch})
         for nct_id in nct_ids:
             writer.delete_documents_by_term("nct_id", nct_id)
-        # the store's current row is the truth: a study changed twice is indexed once, a deleted one not at all
-        for raw in store.raws(nct_ids).values():
-            writer.add_document(study_document(decode_study(raw)))
         sites = sites.replace_studies(nct_ids, site_rows(store, nct_ids))
+        cells = sites.geo_cells([nct_number(nct_id) for nct_id in nct_ids])
+        # the store's current row is the truth: a study changed twice is indexed once, a deleted one not at all
+        for nct_id, raw in store.raws(nct_ids).items():
+            writer.add_document(study_document(decode_study(raw), cells.of(nct_number(nct_id))))
         applied += len(batch)
     writer.commit()
     writer.wait_merging_threads()

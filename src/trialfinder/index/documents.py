@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import orjson
 import tantivy
 
-from trialfinder.index.schema import OPEN_MAX_AGE, OPEN_MIN_AGE
+from trialfinder.index.schema import BODY_FIELDS, OPEN_MAX_AGE, OPEN_MIN_AGE
 from trialfinder.model import Study, age_in_years
 from trialfinder.model.dates import iso_date
 from trialfinder.model.labels import funder_type
@@ -83,8 +85,8 @@ def _texts(*values: str | None) -> list[str]:
     return [value for value in values if value]
 
 
-def study_document(study: Study) -> tantivy.Document:
-    """The index document of a study."""
+def study_document(study: Study, geo_cells: Iterable[int] = ()) -> tantivy.Document:
+    """The index document of a study; geo_cells are the grid cells of its sites (sites.SiteArrays.geo_cells)."""
     doc = tantivy.Document()
     ident = study.identification
     status = study.status
@@ -96,6 +98,8 @@ def study_document(study: Study) -> tantivy.Document:
     def add_texts(field: str, values: list[str]) -> None:
         for value in values:
             doc.add_text(field, value)
+            if field in BODY_FIELDS:
+                doc.add_text("body", value)
 
     ids = [nct_id, *ident.nct_id_aliases]
     if ident.org_study_id_info:
@@ -163,6 +167,9 @@ def study_document(study: Study) -> tantivy.Document:
     for name, value in sort_keys(nct, keyed, is_open).items():
         doc.add_integer(name, value)
     doc.add_float("status_weight", OPEN_STATUS_WEIGHT if is_open else 0.0)
+    doc.add_unsigned("geo", nct)  # a distance filter names the studies near its edge one by one
+    for cell in geo_cells:
+        doc.add_unsigned("geo", cell)
 
     card = {
         "title": study.title,

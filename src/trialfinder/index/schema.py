@@ -5,7 +5,7 @@ from __future__ import annotations
 import tantivy
 
 # Bump when fields or their encoding change: an index built by an older version is then rebuilt, not patched.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_ANALYZER = "tf_text"  # words: lower-cased, ASCII-folded, English-stemmed
 ID_ANALYZER = "tf_id"  # identifiers: the whole value, lower-cased
@@ -25,13 +25,18 @@ TEXT_FIELD_WEIGHTS: dict[str, float] = {
     "outcome": 0.5,
     "eligibility": 0.3,
     "location": 0.3,  # facility, city, state, country
+    "body": 0.8,  # every field of BODY_FIELDS again, for the everything scope
 }
+
+# Fields that the everything scope ("all") searches through the one catch-all "body" field instead of one by one:
+# a word then costs five posting lists instead of twelve, which is most of a broad query's time (docs/search.md).
+BODY_FIELDS = ("mesh_ancestor", "intervention_mesh", "sponsor", "summary", "description", "outcome", "eligibility",
+               "location")
 ID_FIELD_WEIGHT = 10.0
 
 # Query scopes (request fields and `field:` prefixes) -> the text fields they search.
 SCOPES: dict[str, tuple[str, ...]] = {
-    "all": ("title", "condition", "mesh", "mesh_ancestor", "intervention", "intervention_mesh", "sponsor",
-            "summary", "description", "outcome", "eligibility", "location"),
+    "all": ("title", "condition", "mesh", "intervention", "body"),
     "condition": ("condition", "mesh", "mesh_ancestor"),
     "intervention": ("intervention", "intervention_mesh"),
     "title": ("title",),
@@ -77,6 +82,8 @@ def build_schema() -> tantivy.Schema:
     for name in SORT_FIELDS:
         builder.add_integer_field(name, fast=True)
     builder.add_float_field("status_weight", fast=True)
+    # grid cells of the study's sites and its own NCT number, for distance filters (see sites.py)
+    builder.add_unsigned_field("geo", indexed=True)
     builder.add_text_field("card", stored=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
 

@@ -22,6 +22,9 @@ PROXIMITY_WEIGHT = 1.5  # neighbouring query words found together in a title or 
 PROXIMITY_SLOP = 2
 DISMAX_TIE = 0.3  # a match in several fields counts for somewhat more than the best field alone
 SYNONYM_SCOPES = ("all", "condition")
+# Synonyms are looked for only in the fields that say what a study is about: a long form spelled out in a
+# description is a passing mention, and searching every field for every expansion dominated broad queries' time.
+SYNONYM_FIELDS = ("title", "condition", "mesh", "mesh_ancestor", "intervention")
 
 # Value areas -> (index field, vocabulary used to normalise the value).
 VALUE_FIELDS = {
@@ -185,6 +188,7 @@ class QueryCompiler:
 
     def _with_synonyms(self, unit: Query | None, text: str, fields: tuple[str, ...]) -> Query | None:
         expansions = self.synonyms.expansions(text)
+        fields = tuple(name for name in fields if name in SYNONYM_FIELDS) or fields
         alternatives = [Query.boost_query(p, SYNONYM_WEIGHT)
                         for p in (self._phrase(e, fields) for e in expansions) if p is not None]
         if not alternatives:

@@ -49,7 +49,7 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
 
     def keyword(facet: str, values: list[str]) -> None:
         if values:
-            filters.by_facet[facet] = Query.term_set_query(schema, FACET_FIELDS[facet], values)
+            filters.by_facet[facet] = any_value(schema, FACET_FIELDS[facet], values)
 
     keyword("status", normalize_all("status", request.statuses))
     keyword("phase", normalize_all("phase", request.phases))
@@ -79,8 +79,15 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
         if not len(nearby):
             filters.matches_nothing = True
         else:
-            filters.fixed.append(Query.term_set_query(schema, "nct_num", nearby.numbers.tolist()))
+            filters.fixed.append(Query.term_set_query(schema, "geo", nearby.filter_codes.tolist()))
     return filters
+
+
+def any_value(schema: tantivy.Schema, name: str, values: list[str]) -> Query:
+    """Documents with any of these values in a keyword field."""
+    if len(values) == 1:
+        return Query.term_query(schema, name, values[0])  # 4x cheaper than a one-value term set (100k studies)
+    return Query.term_set_query(schema, name, values)
 
 
 def identifier_query(schema: tantivy.Schema, values: list[str]) -> Query:
