@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ class Topic:
     topic_id: str
     text: str
     fields: dict[str, str] = field(default_factory=dict)
+    patient: dict | None = None  # structured patient fields (match.patient_from_fields) when the topic has them
 
 
 def load_topics(data: Path, year: int) -> list[Topic]:
@@ -26,10 +28,16 @@ def load_topics(data: Path, year: int) -> list[Topic]:
         number = node.get("number")
         if year == 2023:
             fields = {f.get("name"): (f.text or "").strip() for f in node.iter("field")}
-            topics.append(Topic(number, questionnaire_note(node.get("template") or "", fields), fields))
+            template = node.get("template") or ""
+            note = questionnaire_note(template, fields)
+            topics.append(Topic(number, note, fields, questionnaire_patient(template, fields, note)))
         else:
             topics.append(Topic(number, " ".join((node.text or "").split())))
     return topics
+
+
+_NEGATIVE_ANSWERS = {"no", "none", "never", "negative"}
+_AGE = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*(?:y|yo|yrs?|years?(?:\s+old)?)?\s*$", re.IGNORECASE)
 
 
 def questionnaire_note(template: str, fields: dict[str, str]) -> str:
@@ -39,19 +47,55 @@ def questionnaire_note(template: str, fields: dict[str, str]) -> str:
         lowered = value.lower()
         if not value:
             continue
-        if name == "definitive diagnosis" and lowered in {"yes", "no"}:
-            sentences.append(f"{'Diagnosed with' if lowered == 'yes' else 'No definitive diagnosis of'} {template}.")
-        elif lowered in {"no", "none", "never", "negative"}:
+        if name == "definitive diagnosis":
+            named = named_diagnosis(template, value)
+            sentences.append(f"No definitive diagnosis of {template}." if lowered in _NEGATIVE_ANSWERS
+                             else f"Diagnosed with {named or template}.")
+        elif lowered in _NEGATIVE_ANSWERS:
             sentences.append(f"No {name}.")
         elif lowered in {"yes", "positive"}:
             sentences.append(f"Has {name}.")
         elif name == "age":
-            sentences.append(f"{value} years old.")
+            age = _AGE.match(value)
+            sentences.append(f"{age.group(1)} years old." if age else f"Age: {value}.")
         elif name in {"gender", "sex"}:
             sentences.append(f"Sex: {value}.")
         else:
             sentences.append(f"{name}: {value}.")
     return " ".join(sentences)
+
+
+def named_diagnosis(template: str, answer: str) -> str | None:
+    """A descriptive diagnosis answer as a condition name: "pigmentary" -> "pigmentary glaucoma" (None for yes/no)."""
+    answer = answer.strip()
+    if not answer or answer.lower() in {"yes", "positive", *_NEGATIVE_ANSWERS}:
+        return None
+    head = template.split()[-1].lower() if template.split() else ""
+    return answer if head and head in answer.lower() else f"{answer} {template}".strip()
+
+
+def questionnaire_patient(template: str, fields: dict[str, str], note: str) -> dict:
+    """A 2023 questionnaire as structured patient fields: the template (and a named diagnosis) are the conditions.
+
+    The template is the disease the questionnaire is about, so it is the patient's main condition unless the
+    definitive diagnosis is answered "no"; comorbidity answers stay in the note only, they are not what the
+    patient looks for trials about.
+    """
+    patient: dict = {"text": note}
+    diagnosis = fields.get("definitive diagnosis", "").strip()
+    conditions = [] if diagnosis.lower() in _NEGATIVE_ANSWERS else [template]
+    named = named_diagnosis(template, diagnosis)
+    if named:
+        conditions.append(named)
+    if conditions:
+        patient["conditions"] = conditions
+    age = _AGE.match(fields.get("age", ""))
+    if age:
+        patient["age"] = float(age.group(1))
+    sex = (fields.get("gender") or fields.get("sex") or "").strip().lower()
+    if sex in {"female", "male", "f", "m", "woman", "man"}:
+        patient["sex"] = sex
+    return patient
 
 
 def load_qrels(data: Path, year: int) -> dict[str, dict[str, int]]:

@@ -101,6 +101,16 @@ def test_exclusion_hit_marks_excluded_and_ranks_below(services):
     assert excluded.not_met >= 1 and excluded.met >= 1
 
 
+def test_exclusion_of_an_other_condition_is_only_soft():
+    patient = as_patient("A 60-year-old man with non-small cell lung cancer and a history of hypertension.")
+    plain = study_from_dict(record("NCT1", "t", [LUNG], "Exclusion Criteria:\n\n* Hypertension\n"))
+    other = study_from_dict(record("NCT2", "t", [LUNG], "Exclusion Criteria:\n\n* Other serious illness such as "
+                                                         "hypertension\n"))
+    plain_hit = next(v for v in assess(plain, patient) if v.status == "not_met")
+    other_hit = next(v for v in assess(other, patient) if v.status == "not_met")
+    assert plain_hit.hard and not other_hit.hard
+
+
 def test_age_and_sex_are_hard_constraints(services):
     male = as_patient("A 70-year-old man with lung cancer, non-small cell lung cancer.")
     results = by_id(match_patient(services.engine, services.store, male, limit=None,
@@ -186,6 +196,32 @@ def test_api_match_rejects_bad_input(api):
     assert api.post("/api/match", json={"text": "lung cancer", "near": "Nowhereville Xyzzy"}).status_code == 400
     assert api.post("/api/match", json={"text": "x", "among": ["not-an-id"]}).status_code == 400
     assert api.post("/api/match", json={"text": "x", "ecog": 9}).status_code in (400, 422)
+
+
+def test_structured_conditions_lead_retrieval(services):
+    # the note never names the disease: the structured condition alone must bring the diabetes trial first
+    patient = patient_from_fields({"text": "Feels tired and thirsty most days.", "conditions": ["type 2 diabetes"],
+                                   "age": 55})
+    matches = match_patient(services.engine, services.store, patient)
+    assert matches and matches[0].nct_id == "NCT90000003"
+
+
+def test_record_age_or_sex_rules_out_harder_than_a_rule_on_the_text():
+    from trialfinder.match.ranking import RankWeights, eligibility_score
+    from trialfinder.match.types import CriterionVerdict
+
+    by_record = CriterionVerdict("Sex: female only", "inclusion", "not_met", "patient is male", source="structured",
+                                 hard=True)
+    by_rule = CriterionVerdict("No diabetes", "exclusion", "not_met", "patient has diabetes", hard=True)
+    soft = CriterionVerdict("No asthma", "exclusion", "not_met", "patient text mentions 'asthma'", source="terms")
+    weights = RankWeights()
+    record_score, record_out = eligibility_score([by_record], weights)
+    rule_score, rule_out = eligibility_score([by_rule], weights)
+    assert record_out and rule_out and record_score < rule_score < 0
+    both, _ = eligibility_score([by_record, by_rule], weights)
+    assert both == pytest.approx(record_score + rule_score)
+    soft_score, soft_out = eligibility_score([soft, soft, soft], weights)
+    assert not soft_out and soft_score == pytest.approx(-2 * weights.soft_exclusion)  # at most two count
 
 
 @pytest.fixture(scope="module")

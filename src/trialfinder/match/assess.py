@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,6 +16,9 @@ from .types import CriterionVerdict
 
 # Constraint types whose not_met answer from the rules is reliable enough to rule a patient out.
 HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance", "lab", "condition", "therapy"})
+# "No other prior malignancy", "a second primary cancer": the criterion is about a condition besides the one the
+# trial is for, which the rules cannot tell apart from the patient's own; such a not_met only counts as soft.
+_OTHER_CONDITION = re.compile(r"\b(?:other|another|second|additional|secondary|concomitant)\b", re.IGNORECASE)
 MAX_CRITERION_CHARS = 600  # a "criterion" longer than this is an unsplit paragraph: only rules read it
 
 
@@ -85,8 +89,10 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
             failing = []
     if failing:
         constraint, verdict = failing[0]
+        hard = constraint.type in HARD_TYPES and not (
+            isinstance(constraint, MentionConstraint) and _OTHER_CONDITION.search(criterion.text))
         return CriterionVerdict(criterion.text, criterion.kind, "not_met", verdict.reason, verdict.evidence,
-                                (criterion.start, criterion.end), "rules", hard=constraint.type in HARD_TYPES)
+                                (criterion.start, criterion.end), "rules", hard=hard)
     if len(passing) == len(results) or criterion.kind == "inclusion" and any(
         isinstance(c, MentionConstraint) for c, _ in passing
     ):

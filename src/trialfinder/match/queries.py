@@ -48,7 +48,7 @@ _NOTE_BOILERPLATE = frozenset("""ago admitted admission brought came come comes 
 complaint complaints consult consulted day days department describes emergency evaluation examination exam
 found further hospital including later month months normal noted otherwise physical pulse reports reported
 reveal revealed reveals show showed shows significant since sign signs states status subsequently today
-undergoes underwent unremarkable visit vital week weeks well""".split())
+undergoes underwent unremarkable visit vital week weeks well year-old""".split())
 
 
 def key_words(text: str, max_chars: int = MAX_QUERY_CHARS, *, drop_negated: bool = True,

@@ -15,9 +15,11 @@ class RankWeights:
     # that a moderate penalty ranks better than burying every excluded trial.
     inclusion_met: float = 0.0  # share of inclusion criteria the patient is known to meet
     inclusion_met_terms: float = 0.0  # extra when an inclusion criterion is met on the patient's own words
-    soft_exclusion: float = 0.067  # per criterion the patient's words suggest excludes them (at most 2 counted)
+    soft_exclusion: float = 0.1  # per criterion the patient's words suggest excludes them (at most 2 counted)
     soft_inclusion_miss: float = 0.0  # per inclusion the patient's words suggest is not met (at most 2 counted)
-    excluded: float = 0.133  # a hard not_met: the trial drops below equally relevant trials that fit
+    excluded: float = 0.2  # a hard not_met from the criteria text: the trial drops below equally relevant ones
+    # the record's own age range or sex field rules the patient out: nearly never wrong, so it weighs more
+    excluded_structured: float = 0.3
 
 DEFAULT_WEIGHTS = RankWeights()
 
@@ -32,7 +34,9 @@ def eligibility_score(verdicts: list[CriterionVerdict], weights: RankWeights = D
     soft_exclusions = sum(v.status == "not_met" and not v.hard and v.kind == "exclusion" for v in verdicts)
     soft_misses = sum(v.status == "not_met" and not v.hard and v.kind == "inclusion" for v in verdicts)
     score -= weights.soft_exclusion * min(soft_exclusions, 2) + weights.soft_inclusion_miss * min(soft_misses, 2)
-    if excluded:
+    if any(v.status == "not_met" and v.hard and v.source == "structured" for v in verdicts):
+        score -= weights.excluded_structured
+    if any(v.status == "not_met" and v.hard and v.source != "structured" for v in verdicts):
         score -= weights.excluded
     return score, excluded
 

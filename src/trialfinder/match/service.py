@@ -43,8 +43,8 @@ class RelevanceWeights:
 
     words: float = 1.0  # every word of the note, BM25 over all fields
     coverage: float = 0.5  # share of the trial's own condition names that the note contains
-    conditions: float = 0.0  # the patient's condition phrases (with synonyms) in condition/MeSH fields
-    leading_boost: float = 2.0  # condition phrases from the note's first two sentences count this much more
+    conditions: float = 0.45  # the patient's condition phrases (with synonyms) in condition/MeSH fields
+    leading_boost: float = 1.0  # condition phrases from the note's first two sentences count this much more
     clean_words: bool = True  # the words query drops narrative boilerplate and negated findings (key_words)
     synonym_words: float = 1.0  # the same words again, expanded with the index's MeSH / abbreviation synonyms
     feedback: float = 0.4  # pseudo-relevance feedback: the condition names most common among the top trials
