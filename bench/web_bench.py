@@ -4,7 +4,9 @@ requests/s under wrk with 2 uvicorn workers, all on loopback. Results go to benc
     .venv/bin/python bench/web_bench.py --data-dir /tmp/api-bench/data-100k
     .venv/bin/python bench/web_bench.py --data-dir /tmp/wd --requests 300 --wrk-seconds 10
 
-The data dir must hold an ingested store (its search index is built on first open if missing).
+The data dir must hold an ingested store (its search index is built on first open if missing, or rebuilt when it
+was built under another index schema version: at 600,000 studies that takes about 20 minutes). For CPU time per
+request without a server or the network, see bench/web_profile.py.
 """
 
 from __future__ import annotations
@@ -97,11 +99,28 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run_wrk(url: str, seconds: int) -> tuple[str, dict[str, str]]:
-    """wrk -t2 -c32 against one URL; its command line and parsed figures."""
+def server_cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [process.pid, *(int(p) for p in Path(f"/proc/{process.pid}/task/{process.pid}/children")
+                           .read_text().split())]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def run_wrk(url: str, seconds: int, server: subprocess.Popen) -> tuple[str, dict[str, str]]:
+    """wrk -t2 -c32 against one URL; its command line and parsed figures, with the server's CPU per request (the
+    figure that moves least with the load others put on a shared machine)."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", url]
+    cpu_before = server_cpu_seconds(server)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu = server_cpu_seconds(server) - cpu_before
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     figures = {
+        "server CPU/request": f"{cpu / max(1, requests) * 1000:.2f} ms",
         "requests/s": re.search(r"Requests/sec:\s+([\d.]+)", output).group(1),
         "p50": re.search(r"50%\s+([\d.]+\w+)", output).group(1),
         "p99": re.search(r"99%\s+([\d.]+\w+)", output).group(1),
@@ -150,13 +169,13 @@ def main() -> None:
         for _ in range(8):
             httpx.get(f"{base}/study/{ids[0]}", timeout=120)
             httpx.get(base + SEARCH_PATH, timeout=120)
-        wrk_table = ResultTable(["URL", "requests/s", "p50", "p99", "non-2xx", "socket errors"])
+        wrk_table = ResultTable(["URL", "requests/s", "server CPU/request", "p50", "p99", "non-2xx", "socket errors"])
         commands = []
         for path in (f"/study/{ids[0]}", SEARCH_PATH):
-            command, figures = run_wrk(base + path, args.wrk_seconds)
+            command, figures = run_wrk(base + path, args.wrk_seconds, process)
             commands.append(command)
-            wrk_table.add(f"`{path}`", figures["requests/s"], figures["p50"], figures["p99"], figures["non-2xx"],
-                          figures["errors"])
+            wrk_table.add(f"`{path}`", figures["requests/s"], figures["server CPU/request"], figures["p50"],
+                          figures["p99"], figures["non-2xx"], figures["errors"])
     finally:
         stop(process)
 

@@ -88,3 +88,22 @@ def test_sites_of_studies_and_all_places(filled):
     places = set(locations.all_places(store))
     assert ("Testland", None, "Nowhere") in places
     assert locations.sites_of_studies(store, []) == {}
+
+
+def test_sites_of_studies_per_study_keeps_each_studys_first_sites(filled):
+    store, writes = filled
+    ids = [w.nct_id for w in writes]
+    everything = locations.sites_of_studies(store, ids)
+    capped = locations.sites_of_studies(store, ids, per_study=2)
+    assert any(len(found) > 2 for found in everything.values())
+    assert capped.keys() == everything.keys()
+    assert all(capped[nct_id] == found[:2] for nct_id, found in everything.items())
+
+
+def test_study_updates_pages_through_every_study_in_id_order(filled):
+    store, writes = filled
+    pages = [locations.study_updates(store, offset, 30) for offset in range(0, len(writes) + 30, 30)]
+    listed = [row for page in pages for row in page]
+    assert [nct_id for nct_id, _ in listed] == sorted(w.nct_id for w in writes)
+    by_id = dict(listed)
+    assert all(by_id[w.nct_id] == (w.study.last_update_posted or None) for w in writes)

@@ -88,6 +88,15 @@ def test_outcomes_dates_collaborators_and_results(web, web_services):
     assert "see the results on ClinicalTrials.gov" in text
 
 
+def test_contacts_and_locations_follow_the_design_as_on_the_reference(web, web_services):
+    """The reference page goes from the trial design to contacts and locations; what it lacks comes after."""
+    nct_id = next(i for i in ("NCT05594173", "NCT00763412", "NCT03475563")
+                  if web_services.store.study(i).contacts_locations.locations)
+    text = visible_text(web.get(f"/study/{nct_id}").text)
+    assert in_order(text, "Details and patient eligibility", "Trial design", "Trial contacts and locations",
+                    "Outcomes", "Sponsors, dates and results", "Data sourced from clinicaltrials.gov")
+
+
 def test_site_contacts_are_tel_and_mailto_links(web, web_services):
     study_id = next(
         nct_id for nct_id in web_services.store.nct_ids()

@@ -168,3 +168,32 @@ def test_sitemap_pages_split_large_sets(web, monkeypatch):
     assert len(study_maps) > 1
     last = urlsplit(study_maps[-1]).path
     assert 0 < web.get(last).text.count("<url>") <= 500
+
+
+def test_status_choices_show_their_result_counts(web):
+    html = web.get("/search?q=cancer&status=all").text
+    counts = {value: int(n.replace(",", "")) for value, n in re.findall(
+        r'for="f-status-(\w+)">[^<]*<span class="count">([\d,]+)</span>', html)}
+    assert set(counts) == {"recruiting", "not_yet_recruiting", "open", "active", "completed", "closed", "all"}
+    assert counts["open"] >= counts["recruiting"] + counts["not_yet_recruiting"]
+    assert counts["all"] >= counts["closed"] + counts["recruiting"]
+    # each count is what choosing that status gives, whichever status is chosen now
+    recruiting = visible_text(web.get("/search?q=cancer&status=recruiting").text)
+    assert f"{counts['recruiting']:,} trial" in recruiting
+    again = web.get("/search?q=cancer&status=recruiting").text
+    assert re.search(rf'for="f-status-all">[^<]*<span class="count">{counts["all"]:,}</span>', again)
+
+
+def test_home_form_status_choices_have_no_counts(web):
+    assert 'class="count"' not in web.get("/").text
+
+
+def test_study_sitemap_gives_each_trial_its_last_update(web, web_services):
+    studies = web.get("/sitemaps/studies-1.xml").text
+    assert f"<loc>http://testserver/study/{REFERENCE_ID}</loc><lastmod>2024-06-10</lastmod>" in studies
+    lastmods = re.findall(r"<lastmod>([^<]+)</lastmod>", studies)
+    with web_services.store.engine.connect() as conn:
+        dated = conn.exec_driver_sql("SELECT count(*) FROM studies WHERE last_update <> ''").scalar_one()
+    assert len(lastmods) == dated and studies.count("<url>") == web_services.store.count()
+    assert all(re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value) for value in lastmods)
+    assert web.get("/sitemaps/studies-1000000000.xml").status_code == 404

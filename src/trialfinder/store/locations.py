@@ -1,4 +1,5 @@
-"""Read-only queries for browsing trials by location: countries, their states, their cities, a city's studies.
+"""Read-only queries for browsing trials by location: countries, their states, their cities, a city's studies;
+and the pages of the sitemap (every place, every study with its last update).
 
 Names are returned exactly as the registry spells them; callers that merge spellings (by URL slug) pass every
 spelling back in. A missing state is None (an empty string in a record counts as missing).
@@ -138,12 +139,13 @@ MAP_COLUMNS = ("nct_id", "position", "facility", "city", "state", "country", "st
 
 
 def sites_of_studies(
-    store: Store, nct_ids: Sequence[str], box: tuple[float, float, float, float] | None = None
+    store: Store, nct_ids: Sequence[str], box: tuple[float, float, float, float] | None = None,
+    per_study: int | None = None,
 ) -> dict[str, list[dict]]:
     """Sites with coordinates of several studies, keyed by NCT id, in record order (one query, for result maps).
 
     box (min_lat, max_lat, min_lon, max_lon) keeps only the sites inside it, so a search near a place does not
-    fetch the thousand far-away sites of a large trial.
+    fetch the thousand far-away sites of a large trial; per_study keeps only each study's first sites.
     """
     if not nct_ids:
         return {}
@@ -152,7 +154,13 @@ def sites_of_studies(
     if box is not None:
         min_lat, max_lat, min_lon, max_lon = box
         where &= sites.c.lat.between(min_lat, max_lat) & sites.c.lon.between(min_lon, max_lon)
-    query = sa.select(*columns).where(where).order_by(sites.c.nct_id, sites.c.position)
+    if per_study is None:
+        query = sa.select(*columns).where(where).order_by(sites.c.nct_id, sites.c.position)
+    else:
+        rank = sa.func.row_number().over(partition_by=sites.c.nct_id, order_by=sites.c.position).label("rank")
+        ranked = sa.select(*columns, rank).where(where).subquery()
+        query = (sa.select(*(ranked.c[name] for name in MAP_COLUMNS)).where(ranked.c.rank <= per_study)
+                 .order_by(ranked.c.nct_id, ranked.c.position))
     grouped: dict[str, list[dict]] = {}
     with store.engine.connect() as conn:
         for row in conn.execute(query):
@@ -169,3 +177,15 @@ def all_places(store: Store) -> list[tuple[str, str | None, str | None]]:
     )
     with store.engine.connect() as conn:
         return [(row.country, row.state or None, row.city or None) for row in conn.execute(query)]
+
+
+def study_updates(store: Store, offset: int, limit: int) -> list[tuple[str, str | None]]:
+    """(NCT id, last update date or None) of `limit` studies from `offset` on, in NCT id order, for one sitemap page.
+
+    Read a page at a time rather than all at once: at registry size, every id with its date would cost each
+    server process a hundred megabytes to keep.
+    """
+    query = (sa.select(studies.c.nct_id, studies.c.last_update).order_by(studies.c.nct_id)
+             .offset(offset).limit(limit))
+    with store.engine.connect() as conn:
+        return [(row.nct_id, row.last_update or None) for row in conn.execute(query)]

@@ -11,7 +11,7 @@ from typing import Any
 from trialfinder.store import Store
 from trialfinder.store import locations as store_locations
 from trialfinder.store.locations import NameCount
-from trialfinder.web.slugs import NO_REGION_SLUG, slugify
+from trialfinder.web.slugs import NO_REGION_SLUG, city_slugs, slugify
 
 NO_REGION_NAME = "Region not given"
 # How long a cached listing is trusted before the change counter is read again.
@@ -28,15 +28,18 @@ class PlaceEntry:
     spellings: tuple[str | None, ...]
 
 
-def merge_by_slug(counts: list[NameCount], missing_name: str = NO_REGION_NAME) -> list[PlaceEntry]:
+def merge_by_slug(counts: list[NameCount], missing_name: str = NO_REGION_NAME,
+                  slugs: dict[str | None, str] | None = None) -> list[PlaceEntry]:
     """Group spellings with one slug ("Beijing", "BEIJING"); the commonest spelling names the group.
 
-    Counts are summed, so a study listing one city under two spellings counts twice: rare, and cheaper than
-    counting distinct studies across spellings in SQL.
+    slugs maps a spelling to its slug when plain slugify() is not enough (cities: see city_slugs). Counts are
+    summed, so a study listing one city under two spellings counts twice: rare, and cheaper than counting
+    distinct studies across spellings in SQL (the city page itself counts distinct studies).
     """
     groups: dict[str, list[NameCount]] = {}
     for item in counts:
-        groups.setdefault(slugify(item.name), []).append(item)
+        slug = slugs[item.name] if slugs is not None and item.name in slugs else slugify(item.name)
+        groups.setdefault(slug, []).append(item)
     entries = []
     for slug, items in groups.items():
         best = max(items, key=lambda i: (i.studies, i.name or ""))
@@ -90,8 +93,11 @@ class LocationDirectory:
 
     def cities(self, country: PlaceEntry, state: PlaceEntry) -> list[PlaceEntry]:
         """The cities of a state/region."""
-        return self._cached(("cities", country.slug, state.slug), lambda: merge_by_slug(
-            store_locations.city_counts(self.store, [n for n in country.spellings if n], state.spellings)))
+        def compute() -> list[PlaceEntry]:
+            counts = store_locations.city_counts(self.store, [n for n in country.spellings if n], state.spellings)
+            return merge_by_slug(counts, slugs=city_slugs(item.name for item in counts))
+
+        return self._cached(("cities", country.slug, state.slug), compute)
 
     def city(self, country: PlaceEntry, state: PlaceEntry, slug: str) -> PlaceEntry | None:
         """The city with this slug in a state/region."""
@@ -101,16 +107,19 @@ class LocationDirectory:
         """The path of every country, state and city page, sorted, for the sitemap."""
         def compute() -> list[str]:
             paths: set[str] = {"/locations"}
+            cities_by_region: dict[str, set[str]] = {}
             for country, state, city in store_locations.all_places(self.store):
-                base = f"/locations/{slugify(country)}"
-                paths.add(base)
-                paths.add(f"{base}/{slugify(state)}")
+                region = f"/locations/{slugify(country)}/{slugify(state)}"
+                paths.add(region.rsplit("/", 1)[0])
+                paths.add(region)
                 if city:
-                    paths.add(f"{base}/{slugify(state)}/{slugify(city)}")
+                    cities_by_region.setdefault(region, set()).add(city)
+            for region, cities in cities_by_region.items():
+                paths.update(f"{region}/{slug}" for slug in city_slugs(cities).values())
             return sorted(paths)
 
         return self._cached(("paths",), compute)
 
-    def study_ids(self) -> list[str]:
-        """Every stored NCT id, for the sitemap."""
-        return self._cached(("study_ids",), self.store.nct_ids)
+    def study_count(self) -> int:
+        """How many studies are stored, for the sitemap index."""
+        return self._cached(("study_count",), self.store.count)

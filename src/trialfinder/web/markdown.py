@@ -19,6 +19,11 @@ HEADING_FLOOR = 3
 
 # Legacy records converted from XML separate paragraphs with "~" ("...cancer.~PURPOSE: ...").
 _LEGACY_PARAGRAPH_MARK = re.compile(r"(?<=[.:;)])\s*~(?=\s*[A-Z])")
+# Text the markdown parser would only split into paragraphs: no inline syntax, entity, escape or table pipe
+# anywhere, no block marker (list, heading, quote, setext underline) opening a line, no hard line break, nothing
+# outside printable ASCII plus newline and space. Most arm and outcome descriptions are like this.
+_NOT_PLAIN = re.compile(r"[^\n\x20-\x7e]|[\\`*_\[\]<>&|]|^ *(?:[-+=#]|\d+[.)])|  \n", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n(?: *\n)+")
 
 
 def _shift_headings(md: MarkdownIt) -> None:
@@ -42,20 +47,37 @@ def _parser() -> MarkdownIt:
     return md
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Render registry text to sanitized HTML: escapes resolved, lists and headings kept, no raw HTML."""
-    if not text or not text.strip():
-        return Markup("")
-    source = _LEGACY_PARAGRAPH_MARK.sub("\n\n", text)
-    html = _parser().render(source)
-    clean = nh3.clean(
-        html,
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    # Built once: nh3.clean() would rebuild the same policy from these sets on every call (3x the cost).
+    return nh3.Cleaner(
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
-    return Markup(clean)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render registry text to sanitized HTML: escapes resolved, lists and headings kept, no raw HTML."""
+    if not text or not text.strip():
+        return Markup("")
+    source = _LEGACY_PARAGRAPH_MARK.sub("\n\n", text)
+    if not _NOT_PLAIN.search(source):
+        return _plain_paragraphs(source)
+    html = _parser().render(source)
+    return Markup(_cleaner().clean(html))
+
+
+def _plain_paragraphs(source: str) -> Markup:
+    # What parser + cleaner make of plain text, at a tenth of the cost: a <p> per blank-line-separated block,
+    # lines trimmed. Nothing here can be markup: _NOT_PLAIN let no "<", ">" or "&" through.
+    html = []
+    for block in _BLANK_LINES.split(source.strip()):
+        lines = "\n".join(line.strip() for line in block.strip().split("\n"))
+        if lines:
+            html.append(f"<p>{lines}</p>\n")
+    return Markup("".join(html))
 
 
 def render_inline(text: str | None) -> Markup:

@@ -6,7 +6,6 @@ import os
 import secrets
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -60,6 +59,8 @@ BASE_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=(self)",
 }
+# As raw ASGI header pairs, encoded once: every response carries them.
+_RAW_BASE_HEADERS = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in BASE_HEADERS.items()]
 
 
 class SecurityHeadersMiddleware:
@@ -83,13 +84,16 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in BASE_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-                is_html = headers.get("content-type", "").startswith("text/html")
-                if ours and is_html and "content-security-policy" not in headers:
-                    headers["content-security-policy"] = content_security_policy(nonce, self.tiles)
+                # Raw header pairs rather than MutableHeaders: this runs on every response, and the names Starlette
+                # writes are already lower-case.
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [pair for pair in _RAW_BASE_HEADERS if pair[0] not in present]
+                content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+                if ours and content_type.startswith(b"text/html") and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy",
+                                    content_security_policy(nonce, self.tiles).encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from trialfinder.geo.distance import KM_PER_MILE, haversine_km
 from trialfinder.model.labels import FUNDER_TYPE, PHASE, STANDARD_AGE, STUDY_TYPE, label
-from trialfinder.search.types import Hit, Near, SearchResult
+from trialfinder.search.types import STATUS_GROUPS, Hit, Near, SearchResult
 from trialfinder.web.formatting import human_date, phases_label, status_label, status_tone
 from trialfinder.web.forms import SearchForm
 
@@ -144,6 +144,16 @@ def facets(result: SearchResult, form: SearchForm) -> list[Facet]:
         if options:
             groups.append(Facet(title, parameter, options))
     return groups
+
+
+def status_counts(result: SearchResult) -> dict[str, int]:
+    """Results per status choice under every other filter (the engine counts its status facet without the
+    status filter), so each choice can show how many results picking it would give."""
+    by_status = result.facets.get("status", {})
+    counts = {group: sum(by_status.get(status, 0) for status in statuses)
+              for group, statuses in STATUS_GROUPS.items() if statuses}
+    counts["all"] = sum(by_status.values())
+    return counts
 
 
 def pager(result: SearchResult, form: SearchForm, max_page: int) -> list[PageLink]:

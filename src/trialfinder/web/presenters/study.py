@@ -17,7 +17,7 @@ from trialfinder.model.labels import (
 from trialfinder.model.study import Contact, DateStruct, Location, Outcome
 from trialfinder.web.formatting import human_date, phases_label, status_label, status_tone
 from trialfinder.web.markdown import render_inline, render_markdown
-from trialfinder.web.slugs import slugify
+from trialfinder.web.slugs import city_slug, slugify
 
 CTGOV_STUDY_URL = "https://clinicaltrials.gov/study/{nct_id}"
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -460,7 +460,7 @@ def _contact(contact: Contact) -> ContactView:
 
 def _site(location: Location) -> SiteView:
     country_slug = slugify(location.country) if location.country else ""
-    href = (f"/locations/{country_slug}/{slugify(location.state)}/{slugify(location.city)}"
+    href = (f"/locations/{country_slug}/{slugify(location.state)}/{city_slug(location.city)}"
             if location.country and location.city else "")
     return SiteView(
         facility=location.facility or "",

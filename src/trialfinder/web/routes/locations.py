@@ -42,6 +42,16 @@ def _find(entries: list[PlaceEntry], slug: str, what: str) -> PlaceEntry:
     return entry
 
 
+def _merged_into(cities: list[PlaceEntry], slug: str) -> PlaceEntry | None:
+    """The city whose page now has the spelling this slug was made from ("new-york-city" -> New York), if any.
+
+    Before spellings were merged beyond case and accents, every spelling had its own page; those URLs stay valid.
+    """
+    if any(entry.slug == slug for entry in cities):
+        return None
+    return next((entry for entry in cities if any(slugify(name) == slug for name in entry.spellings)), None)
+
+
 @router.api_route("/locations", methods=["GET", "HEAD"], include_in_schema=False)
 async def countries_page(request: Request) -> Response:
     """Every country with trial sites, with its number of trials."""
@@ -83,7 +93,12 @@ async def city_page(request: Request, country: str, state: str, city: str) -> Re
     places = directory(request)
     country_entry = _find(await run_in_threadpool(places.countries), country, "country")
     state_entry = _find(await run_in_threadpool(places.states, country_entry), state, "region")
-    city_entry = _find(await run_in_threadpool(places.cities, country_entry, state_entry), city, "city")
+    cities = await run_in_threadpool(places.cities, country_entry, state_entry)
+    if (merged := _merged_into(cities, city)) is not None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/locations/{country_entry.slug}/{state_entry.slug}/{merged.slug}{query}",
+                                status_code=301)
+    city_entry = _find(cities, city, "city")
     found = await run_in_threadpool(
         studies_in_city, services(request).store,
         [n for n in country_entry.spellings if n], state_entry.spellings, [n for n in city_entry.spellings if n],

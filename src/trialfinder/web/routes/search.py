@@ -28,6 +28,9 @@ router = APIRouter()
 
 EXPORT_LIMIT = 1000  # rows in one export: the first thousand results of the search, in its order
 EXPORT_PAGE = 200
+# Sites per result on the results map: a trial with a thousand sites would otherwise put most of the page's weight
+# into the map's JSON (the trial page maps them all).
+MAP_SITES_PER_STUDY = 50
 
 
 @dataclass
@@ -60,7 +63,8 @@ def run_search(svc: Services, form: SearchForm) -> SearchOutcome:
     request = form.to_request(outcome.place)
     outcome.result = svc.engine.search(request)
     box = bounding_box(request.near.lat, request.near.lon, request.near.radius_km) if request.near else None
-    outcome.sites = sites_of_studies(svc.store, [hit.nct_id for hit in outcome.result.hits], box)
+    outcome.sites = sites_of_studies(svc.store, [hit.nct_id for hit in outcome.result.hits], box,
+                                     per_study=MAP_SITES_PER_STUDY)
     return outcome
 
 
@@ -112,7 +116,7 @@ async def search_json(request: Request) -> Response:
 def _context(form: SearchForm, outcome: SearchOutcome) -> dict:
     result = outcome.result
     context: dict = {"form": form, "choices": forms, "outcome": outcome, "cards": [], "facets": [], "pager": [],
-                     "map_points": [], "suggestions": [], "export_query": _export_query(form)}
+                     "map_points": [], "suggestions": [], "export_query": _export_query(form), "status_counts": {}}
     if outcome.unknown_place is not None:
         context["suggestions"] = [(s, form.url(loc=s)) for s in outcome.unknown_place.suggestions]
         return context
@@ -121,6 +125,7 @@ def _context(form: SearchForm, outcome: SearchOutcome) -> dict:
     context.update(
         cards=[present.card(hit, form) for hit in result.hits],
         facets=present.facets(result, form),
+        status_counts=present.status_counts(result),
         pager=present.pager(result, form, MAX_RESULT_WINDOW // form.per_page),
         map_points=[vars(p) for p in present.map_points(result, outcome.sites, near)],
         first=form.offset + 1,

@@ -7,7 +7,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from trialfinder.web.deps import directory
+from trialfinder.store.locations import study_updates
+from trialfinder.web.deps import directory, services
 from trialfinder.web.errors import PageNotFound
 from trialfinder.web.templating import environment
 
@@ -37,7 +38,7 @@ async def robots(request: Request) -> Response:
 async def sitemap_index(request: Request) -> Response:
     """The sitemap index."""
     places = directory(request)
-    studies = len(await run_in_threadpool(places.study_ids))
+    studies = await run_in_threadpool(places.study_count)
     locations = len(await run_in_threadpool(places.all_paths))
     base = str(request.base_url).rstrip("/")
     maps = [f"{base}/sitemaps/studies-{n}.xml" for n in range(1, _pages(studies) + 1)]
@@ -47,15 +48,21 @@ async def sitemap_index(request: Request) -> Response:
 
 @router.api_route("/sitemaps/{kind}-{number}.xml", methods=["GET", "HEAD"], include_in_schema=False)
 async def sitemap_page(request: Request, kind: str, number: str) -> Response:
-    """One page of trial URLs or location URLs."""
+    """One page of trial URLs (with their last update as lastmod) or location URLs."""
     places = directory(request)
-    if kind not in ("studies", "locations") or not number.isdigit():
+    if kind not in ("studies", "locations") or not number.isdigit() or len(number) > 6:
         raise PageNotFound("sitemap")
-    items = await run_in_threadpool(places.study_ids if kind == "studies" else places.all_paths)
     index = int(number) - 1
-    if not 0 <= index < _pages(len(items)):
-        raise PageNotFound("sitemap")
-    chunk = items[index * URLS_PER_SITEMAP:(index + 1) * URLS_PER_SITEMAP]
     base = str(request.base_url).rstrip("/")
-    urls = [f"{base}/study/{nct_id}" for nct_id in chunk] if kind == "studies" else [base + path for path in chunk]
+    if kind == "studies":
+        if not 0 <= index < _pages(await run_in_threadpool(places.study_count)):
+            raise PageNotFound("sitemap")
+        chunk = await run_in_threadpool(study_updates, services(request).store, index * URLS_PER_SITEMAP,
+                                        URLS_PER_SITEMAP)
+        urls = [(f"{base}/study/{nct_id}", updated) for nct_id, updated in chunk]
+    else:
+        paths = await run_in_threadpool(places.all_paths)
+        if not 0 <= index < _pages(len(paths)):
+            raise PageNotFound("sitemap")
+        urls = [(base + path, None) for path in paths[index * URLS_PER_SITEMAP:(index + 1) * URLS_PER_SITEMAP]]
     return _xml("sitemap.xml", urls=urls)
