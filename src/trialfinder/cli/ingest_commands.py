@@ -14,6 +14,9 @@ from trialfinder.ingest import StrictIngestError, describe_reject, ingest_paths
 from trialfinder.ingest.readers import Rejected, count_inputs
 
 
+PROGRESS_EVERY = 500  # records between updates of the progress bar
+
+
 def _progress() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[records]} records"), TimeElapsedColumn(), console=errors,
@@ -42,7 +45,10 @@ def ingest(
                 if seen_files:
                     progress.advance(task)
                 seen_files.add(source)
-            progress.update(task, records=records)
+            # The bar redraws ten times a second; updating its counter for every record would cost the single
+            # writer process more than the redraws show.
+            if records % PROGRESS_EVERY == 0:
+                progress.update(task, records=records)
             if isinstance(item, Rejected):
                 progress.console.print(f"[yellow]rejected[/] {describe_reject(item)}", highlight=False)
 
@@ -50,7 +56,7 @@ def ingest(
             report = ingest_paths(store, list(paths), strict=strict, on_record=on_record)
         except StrictIngestError as error:
             fail(f"--strict: {error}")
-        progress.update(task, completed=total_files)
+        progress.update(task, completed=total_files, records=records)
     refresh_derived(ctx)
     console.print(f"Ingest finished: {report.summary}", highlight=False)
     if report.rejected:

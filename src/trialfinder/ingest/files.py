@@ -342,4 +342,4 @@ def _unpack(chunks: queue.Queue, report: IngestReport | None, records: bool) -> 
                 yield entry
             else:
                 position, write = entry
-                yield (ShippedRecord(write.source, position, write.raw.decode()) if records else None), write
+                yield (ShippedRecord(write.source, position, write.raw) if records else None), write

@@ -42,19 +42,23 @@ class Record:
 
 
 class ShippedRecord(Record):
-    """A Record rebuilt from what an ingest worker process sent (no typed study): the study is decoded again only
-    if someone asks for it, e.g. a progress callback."""
+    """A Record rebuilt from what an ingest worker process sent (UTF-8 bytes, no typed study): the text and the study
+    are decoded only if someone asks for them, so a progress callback that reads only the source costs nothing."""
 
-    def __init__(self, source: str, position: str, raw: str):
+    def __init__(self, source: str, position: str, raw_utf8: bytes):
         self.source = source
         self.position = position
-        self.raw = raw
+        self._raw_utf8 = raw_utf8
         self._study: Study | None = None
+
+    @property
+    def raw(self) -> str:  # type: ignore[override]
+        return self._raw_utf8.decode()
 
     @property
     def study(self) -> Study:  # type: ignore[override]
         if self._study is None:
-            self._study = decode_study(self.raw)
+            self._study = decode_study(self._raw_utf8)
         return self._study
 
 
