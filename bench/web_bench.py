@@ -149,7 +149,7 @@ def main() -> None:
         for name, paths in (("trial page `/study/{id}` (200 ids)", [f"/study/{i}" for i in ids]),
                             (f"search near a place `{SEARCH_PATH}`", [SEARCH_PATH]),
                             (f"search without a place `{SEARCH_PLAIN_PATH}`", [SEARCH_PLAIN_PATH]),
-                            ("search, htmx fragment (same query, HX-Request)", [SEARCH_PATH])):
+                            ("search, htmx fragment (the near-a-place query, HX-Request)", [SEARCH_PATH])):
             timings = latencies(base, paths, args.requests) if "htmx" not in name else None
             if timings is None:
                 with httpx.Client(base_url=base, timeout=60, headers={"HX-Request": "true"}) as client:
