@@ -120,3 +120,18 @@ def test_unknown_when_profile_is_empty() -> None:
     empty = PatientProfile()
     for text in ("Age ≥ 18 years", "ECOG 0-2", "No history of stroke", "ANC ≥ 1500/µL", "Not pregnant"):
         assert {evaluate(c, empty).status for c in extract_constraints(text)} == {"unknown"}
+
+
+@pytest.mark.parametrize(("note", "criterion", "expected"), [
+    ("65-year-old man with hypertension, well controlled on lisinopril.", "Uncontrolled hypertension", "unknown"),
+    ("70-year-old woman with poorly controlled hypertension.", "Uncontrolled hypertension", "not_met"),
+    ("History of hepatitis B, treated in 2010.", "Active hepatitis B infection", "unknown"),
+    ("Known symptomatic brain metastases.", "Symptomatic brain metastases", "not_met"),
+    ("Known brain metastases.", "Asymptomatic brain metastases", "not_met"),
+    ("History of myocardial infarction.", "History of myocardial infarction", "not_met"),
+])
+def test_a_qualified_exclusion_needs_the_same_state_in_the_patient(note: str, criterion: str, expected: str) -> None:
+    """"Uncontrolled hypertension" excludes only a patient whose hypertension is said to be uncontrolled."""
+    profile = profile_from_text(note)
+    verdicts = [evaluate(c, profile) for c in extract_constraints(criterion, "exclusion") if c.type == "condition"]
+    assert verdicts and verdicts[0].status == expected, verdicts

@@ -78,3 +78,28 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before))
     permitted = not negated and bool(_POST_PERMISSION.match(after))
     return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted)
+
+
+# Words that narrow a condition to a state a bare mention does not establish: "uncontrolled hypertension" is not
+# every hypertension. Each pattern names its state; "controlled" alone and "asymptomatic" do not match.
+_STATE_QUALIFIERS = (
+    ("uncontrolled", r"uncontrolled|poorly[\s-]+controlled|inadequately[\s-]+controlled|not\s+(?:well[\s-]+)?controlled"),
+    ("active", r"active"),
+    ("severe", r"severe"),
+    ("symptomatic", r"(?<!a)symptomatic"),
+    ("untreated", r"untreated"),
+    ("unstable", r"unstable"),
+    ("decompensated", r"decompensated"),
+    ("clinically significant", r"clinically\s+significant|significant"),
+)
+# A qualifier counts when at most three words (e.g. "or severe", "cardiac") stand between it and the mention.
+_QUALIFIER_BEFORE_MENTION = [
+    (state, re.compile(rf"\b(?:{pattern})\b(?:[\s,/-]+[\w'-]+){{0,3}}[\s,/-]*$", re.IGNORECASE))
+    for state, pattern in _STATE_QUALIFIERS
+]
+
+
+def state_qualifiers(text: str, start: int) -> tuple[str, ...]:
+    """The states ("uncontrolled", "active", "severe", ...) that the words right before text[start:] put a mention in."""
+    before = text[max(0, start - 60) : start]
+    return tuple(state for state, pattern in _QUALIFIER_BEFORE_MENTION if pattern.search(before))

@@ -86,3 +86,4 @@ class MentionConstraint(Constraint):
     term: str
     concept: str | None = None
     time_limited: bool = False
+    qualifiers: tuple[str, ...] = ()  # states the criterion narrows the mention to: ("uncontrolled",)

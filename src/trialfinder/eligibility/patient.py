@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .context import mention_context
+from .context import mention_context, state_qualifiers
 from .measures import find_lab_readings, normalize_lab
 from .model import (
     Constraint,
@@ -38,6 +38,7 @@ class Mention:
     term: str
     concept: str | None = None
     evidence: str | None = None
+    qualifiers: tuple[str, ...] = ()  # states the patient's text puts it in: ("uncontrolled",)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         if context.ignored or context.hypothetical:
             continue
         concept = concept_of(surface, kind)
-        mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end])
+        mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end],
+                          qualifiers=state_qualifiers(text, start))
         target = absent if context.negated else present
         target.setdefault(_key(mention), mention)
     for key in present:
@@ -255,6 +257,8 @@ def _evaluate_mention(constraint: MentionConstraint, profile: PatientProfile) ->
     present = profile.diagnoses if constraint.type == "condition" else profile.therapies
     absent = profile.absent_conditions if constraint.type == "condition" else profile.absent_therapies
     if hit := next((m for m in present if _matches(constraint.concept, constraint.term, m)), None):
+        if missing := [state for state in constraint.qualifiers if state not in hit.qualifiers]:
+            return Verdict("unknown", f"patient has {hit.term}; whether it is {missing[0]} is not known", hit.evidence)
         if constraint.time_limited and constraint.polarity == "forbid":
             return Verdict("unknown", f"patient has {hit.term}, but its date matters", hit.evidence)
         return _apply_polarity(constraint, True, f"patient has {hit.term}", hit.evidence)
