@@ -13,8 +13,8 @@ from trialfinder.index.schema import ID_FIELD_WEIGHT, SCOPES, TEXT_FIELD_WEIGHTS
 from trialfinder.index.synonyms import SynonymTable
 from trialfinder.model import age_in_years
 from trialfinder.model.dates import iso_date
-from trialfinder.model.ids import canonical_nct_id
 from trialfinder.search import query as q
+from trialfinder.search.filters import any_value, identifier_query
 from trialfinder.search.vocab import normalize_all, normalize_country, parse_bool
 
 SYNONYM_WEIGHT = 0.8  # a synonym match counts a little less than the words the user typed
@@ -174,17 +174,7 @@ class QueryCompiler:
         return options[0] if len(options) == 1 else Query.disjunction_max_query(options, tie_breaker=DISMAX_TIE)
 
     def _identifiers(self, values: list[str]) -> Query:
-        wanted = set()
-        for value in values:
-            value = value.strip().strip(",;")
-            if value:
-                wanted.add(value.lower())
-                canonical = canonical_nct_id(value)
-                if canonical:
-                    wanted.add(canonical.lower())
-        if not wanted:
-            return Query.empty_query()
-        return Query.term_set_query(self.schema, "ids", sorted(wanted))
+        return identifier_query(self.schema, values)
 
     def _with_synonyms(self, unit: Query | None, text: str, fields: tuple[str, ...]) -> Query | None:
         expansions = self.synonyms.expansions(text)
@@ -217,7 +207,7 @@ class QueryCompiler:
         if name == "sex" and "ALL" in values:
             # open to all = open to both
             return Query.boolean_query([(Occur.Must, Query.term_query(self.schema, "sex", s)) for s in ("FEMALE", "MALE")])
-        return Query.term_set_query(self.schema, name, values)
+        return any_value(self.schema, name, values)
 
     def _range(self, node: q.Range) -> Query:
         if node.area not in RANGE_FIELDS:

@@ -8,6 +8,7 @@ value alone would give).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import tantivy
@@ -90,11 +91,16 @@ def any_value(schema: tantivy.Schema, name: str, values: list[str]) -> Query:
     return Query.term_set_query(schema, name, values)
 
 
+_IDENTIFIER_SEPARATORS = re.compile(r"[\s,;]+")
+
+
 def identifier_query(schema: tantivy.Schema, values: list[str]) -> Query:
     """Studies with any of these NCT ids or other identifiers (org study ids, secondary ids, aliases)."""
     wanted: set[str] = set()
     for value in values:
-        for part in value.replace(",", " ").split():
+        for part in _IDENTIFIER_SEPARATORS.split(value):
+            if not part:
+                continue
             wanted.add(part.lower())
             canonical = canonical_nct_id(part)
             if canonical:
