@@ -179,7 +179,7 @@ class SiteArrays:
         if level is None or not len(index):
             return numbers
         site_codes = cell_codes(level, self.columns["lat"][index], self.columns["lon"][index], recruiting_only)
-        candidates = _sorted_unique(site_codes)
+        candidates = np.unique(site_codes)  # sorted, as searchsorted below needs
         inner_codes = candidates[_cells_inside(level, candidates, lat, lon, radius_km)]
         if not len(inner_codes):
             return numbers
@@ -242,11 +242,6 @@ def _run_starts(*keys: np.ndarray) -> np.ndarray:
     if len(starts) > 1:
         starts[1:] = np.logical_or.reduce([key[1:] != key[:-1] for key in keys])
     return starts
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    ordered = np.sort(values)
-    return ordered[_run_starts(ordered)]
 
 
 def _cover_level(lat: float, lon: float, radius_km: float) -> int | None:
