@@ -122,6 +122,7 @@ def hostile_site(shared_data: Path, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    require(Path(CHROMIUM).exists() and shutil.which("chromium") is not None, "Debian chromium is not installed")
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
