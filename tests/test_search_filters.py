@@ -141,6 +141,21 @@ def test_facet_counts_equal_the_result_count_when_applied(corpus, base):
             assert narrowed.total == count, (facet, value)
 
 
+def test_every_value_of_the_multi_valued_facets_counts_exactly(corpus):
+    """Phase, sex, age group and country are counted from single-valued copies (value sets, first + other
+    countries): every value's count, not only the biggest, must equal the total with that value applied."""
+    store, engine, raws = corpus
+    result = engine.search(SearchRequest(query="cancer", facets=True, limit=0))
+    request_field = {"phase": "phases", "sex": "sexes", "age_group": "age_groups", "country": "countries"}
+    for facet, field_name in request_field.items():
+        counts = result.facets[facet]
+        assert len(counts) >= 2, facet
+        assert all("|" not in value for value in counts), facet
+        for value, count in counts.items():
+            narrowed = engine.search(SearchRequest(query="cancer", limit=0, **{field_name: [value]}))
+            assert narrowed.total == count, (facet, value)
+
+
 @pytest.mark.parametrize("sort", [[SortKey()], [SortKey("last_updated")], [SortKey("start_date", False)],
                                   [SortKey("enrollment")], [SortKey("nct_id", False)],
                                   [SortKey("last_updated"), SortKey("enrollment", False)]])

@@ -1,6 +1,6 @@
 """Places and distances: offline gazetteer lookups (ZIP, city, state, country) and great-circle geometry."""
 
-from trialfinder.geo.countries import country_code, country_name, us_state_name
+from trialfinder.geo.countries import canonical_country, country_code, country_name, us_state_name
 from trialfinder.geo.distance import bounding_box, haversine_km, parse_radius
 from trialfinder.geo.gazetteer import resolve_place
 from trialfinder.geo.places import Place, UnknownPlace
@@ -11,6 +11,7 @@ __all__ = [
     "UnknownPlace",
     "bounding_box",
     "country_code",
+    "canonical_country",
     "country_name",
     "geocode_site",
     "haversine_km",

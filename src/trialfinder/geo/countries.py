@@ -194,6 +194,12 @@ def country_name(text: str | None) -> str | None:
     return country_name_for_code(code) if code else None
 
 
+@lru_cache(maxsize=4096)
+def canonical_country(text: str) -> str:
+    """The country as ClinicalTrials.gov spells it today ("Czech Republic" -> "Czechia"); an unknown name as written."""
+    return country_name(text) or text.strip()
+
+
 def all_country_names() -> list[str]:
     """Every canonical country name, for suggestions."""
     return sorted({name for iso in geonames_countries() if (name := country_name_for_code(iso))})

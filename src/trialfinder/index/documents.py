@@ -7,7 +7,14 @@ from collections.abc import Iterable
 import orjson
 import tantivy
 
-from trialfinder.index.schema import BODY_FIELDS, OPEN_MAX_AGE, OPEN_MIN_AGE
+from trialfinder.geo import canonical_country
+from trialfinder.index.schema import (
+    BODY_FIELDS,
+    OPEN_MAX_AGE,
+    OPEN_MIN_AGE,
+    VALUE_SET_FACETS,
+    VALUE_SET_SEPARATOR,
+)
 from trialfinder.model import Study, age_in_years
 from trialfinder.model.dates import iso_date
 from trialfinder.model.labels import funder_type
@@ -101,6 +108,17 @@ def study_document(study: Study, geo_cells: Iterable[int] = ()) -> tantivy.Docum
             if field in BODY_FIELDS:
                 doc.add_text("body", value)
 
+    def add_facet_values(field: str, values: list[str]) -> None:
+        """The filter field, plus the single-valued form facet counting reads (schema.FACET_COUNT_FIELDS)."""
+        add_texts(field, values)
+        if not values:
+            return
+        if field in VALUE_SET_FACETS:
+            doc.add_text(f"{field}_set", VALUE_SET_SEPARATOR.join(sorted(set(values))))
+        else:
+            doc.add_text(f"{field}_first", values[0])
+            add_texts(f"{field}_rest", values[1:])
+
     ids = [nct_id, *ident.nct_id_aliases]
     if ident.org_study_id_info:
         ids.append(ident.org_study_id_info.id)
@@ -130,17 +148,18 @@ def study_document(study: Study, geo_cells: Iterable[int] = ()) -> tantivy.Docum
     doc.add_text("nct_id", nct_id)
     doc.add_unsigned("nct_num", nct)
     add_texts("status", _texts(overall_status))
-    add_texts("phase", list(design.phases))
+    add_facet_values("phase", list(design.phases))
     add_texts("study_type", _texts(design.study_type))
     doc.add_text("funder_type", funder_type(study.lead_sponsor_class))
     add_texts("sponsor_class", _texts(study.lead_sponsor_class))
     doc.add_text("has_results", "true" if study.has_results else "false")
-    add_texts("sex", sex_values(eligibility.sex))
+    add_facet_values("sex", sex_values(eligibility.sex))
     doc.add_text("healthy_volunteers", "true" if eligibility.healthy_volunteers else "false")
-    add_texts("country", sorted({loc.country for loc in locations if loc.country}))
+    # spelled as the country filter spells it, so that a facet value, once applied, finds the same studies
+    add_facet_values("country", sorted({canonical_country(loc.country) for loc in locations if loc.country}))
     min_age = age_in_years(eligibility.minimum_age)
     max_age = age_in_years(eligibility.maximum_age)
-    add_texts("age_group", age_groups(study, min_age, max_age))
+    add_facet_values("age_group", age_groups(study, min_age, max_age))
     doc.add_float("min_age", OPEN_MIN_AGE if min_age is None else min_age)
     doc.add_float("max_age", OPEN_MAX_AGE if max_age is None else max_age)
 
@@ -185,3 +204,4 @@ def study_document(study: Study, geo_cells: Iterable[int] = ()) -> tantivy.Docum
     }
     doc.add_text("card", orjson.dumps(card).decode())
     return doc
+

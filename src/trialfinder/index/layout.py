@@ -17,17 +17,20 @@ from pathlib import Path
 CURRENT = "current"
 META_FILE = "trialfinder-meta.json"  # tantivy owns meta.json
 GENERATION_PREFIX = "gen-"
+SHARD_PREFIX = "shard-"
 
 
 @dataclass
 class IndexMeta:
-    """What a generation holds: schema version, the store change seq reached, study count, build time."""
+    """What a generation holds: schema version, the store change seq reached, study count, build time, and how many
+    tantivy indexes (shards) the studies are dealt into."""
 
     schema_version: int
     seq: int
     studies: int
     built_at: str
     generation: str = ""
+    shards: int = 1
 
 
 def read_meta(generation: Path) -> IndexMeta | None:
@@ -45,6 +48,11 @@ def write_meta(generation: Path, meta: IndexMeta) -> None:
     temporary = generation / (META_FILE + ".tmp")
     temporary.write_text(json.dumps(asdict(meta), indent=2))
     os.replace(temporary, generation / META_FILE)
+
+
+def shard_dirs(generation: Path, count: int) -> list[Path]:
+    """The directories of a generation's shards, each one tantivy index."""
+    return [generation / f"{SHARD_PREFIX}{number}" for number in range(count)]
 
 
 def current_generation(index_dir: Path) -> Path | None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import tantivy
 
 # Bump when fields or their encoding change: an index built by an older version is then rebuilt, not patched.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
+
+# A big index is dealt into this many tantivy indexes (shards), searched side by side on threads: tantivy releases
+# the GIL and its Python binding runs one search on one core, so two shards answer a broad query over the whole
+# registry in about half the time on two cores (bench/results/search.md). Each shard scores with its own word
+# statistics, which differ little between halves of a big index but more between halves of a small one, where
+# queries are fast anyway: an index of fewer studies than SHARDED_FROM_STUDIES stays one shard, scored exactly.
+INDEX_SHARDS = 2
+SHARDED_FROM_STUDIES = 150_000
 
 TEXT_ANALYZER = "tf_text"  # words: lower-cased, ASCII-folded, English-stemmed
 ID_ANALYZER = "tf_id"  # identifiers: the whole value, lower-cased
@@ -53,6 +61,16 @@ SCOPES: dict[str, tuple[str, ...]] = {
 KEYWORD_FIELDS = ("nct_id", "status", "phase", "study_type", "funder_type", "sponsor_class", "has_results", "sex",
                   "healthy_volunteers", "country", "age_group")
 
+# Fields that only facet counting reads, each single-valued wherever it can be: tantivy counts a multi-valued
+# column at about twice the cost of a single-valued one, and phase, sex, age group and country are multi-valued.
+# "<facet>_set" holds a study's whole set of values as one term (values joined by VALUE_SET_SEPARATOR); the sets
+# are few, so counting them and splitting the keys gives each value's count exactly. Countries have too many
+# combinations for that: "country_first" holds a study's first country (single-valued) and "country_rest" the
+# others, which most studies do not have.
+VALUE_SET_FACETS = ("phase", "sex", "age_group")
+VALUE_SET_SEPARATOR = "|"
+FACET_COUNT_FIELDS = tuple(f"{name}_set" for name in VALUE_SET_FACETS) + ("country_first", "country_rest")
+
 # Integer date fields (YYYYMMDD), absent when the record has no such date.
 DATE_FIELDS = ("start_date", "primary_completion_date", "completion_date", "first_posted", "last_update")
 
@@ -72,6 +90,8 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name=TEXT_ANALYZER)
     builder.add_text_field("ids", tokenizer_name=ID_ANALYZER, index_option="basic")
     for name in KEYWORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    for name in FACET_COUNT_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_unsigned_field("nct_num", indexed=True, fast=True)
     builder.add_float_field("min_age", indexed=True, fast=True)

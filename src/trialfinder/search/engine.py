@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import tantivy
 
 from trialfinder.config import Settings
-from trialfinder.index import IndexBusy, SiteArrays, SynonymTable, current_generation, open_tantivy, read_meta
+from trialfinder.index import IndexBusy, SiteArrays, SynonymTable, current_generation, open_shards, read_meta
 from trialfinder.index import refresh_index as apply_store_changes
 from trialfinder.index.documents import nct_id_of
 from trialfinder.index.layout import IndexMeta
@@ -25,6 +25,7 @@ from trialfinder.search.compile import Compiled, QueryCompiler
 from trialfinder.search.facets import count_facets
 from trialfinder.search.filters import combine, request_filters
 from trialfinder.search.ordering import Ranked, ranked_page
+from trialfinder.search.shards import ShardedSearcher
 from trialfinder.search.types import Hit, SearchRequest, SearchResult, SiteHit
 from trialfinder.store import Store
 from trialfinder.store.schema import sites as sites_table
@@ -47,7 +48,7 @@ class _Snapshot:
 
     generation: Path
     meta: IndexMeta
-    index: tantivy.Index
+    shards: list[tantivy.Index]
     schema: tantivy.Schema
     sites: SiteArrays
     synonyms: SynonymTable
@@ -104,8 +105,9 @@ class SearchEngine:
             if generation != served.generation:
                 self._snapshot = _open_snapshot(generation)
             elif meta is not None and meta.seq != served.meta.seq:
-                served.index.reload()
-                self._snapshot = _Snapshot(generation, meta, served.index, served.schema, SiteArrays.load(generation),
+                for shard in served.shards:
+                    shard.reload()
+                self._snapshot = _Snapshot(generation, meta, served.shards, served.schema, SiteArrays.load(generation),
                                            served.synonyms)
             return applied
 
@@ -137,14 +139,14 @@ class SearchEngine:
             return SearchResult(total=0, hits=[], facets={}, offset=offset, limit=limit, expanded_terms=expanded)
         parts = [compiled.query for compiled in texts]
         scored = any(compiled.scored for compiled in texts)
-        searcher = snapshot.index.searcher()
+        searcher = ShardedSearcher([shard.searcher() for shard in snapshot.shards])
         query = combine(parts, filters.all())
         total, ranked = ranked_page(searcher, query, scored, request.sort or [], offset, limit, nearby)
         facets = count_facets(searcher, parts, filters) if request.facets else {}
         hits = self._hits(searcher, ranked, nearby)
         return SearchResult(total=total, hits=hits, facets=facets, offset=offset, limit=limit, expanded_terms=expanded)
 
-    def _hits(self, searcher: tantivy.Searcher, ranked: list[Ranked], nearby: NearbyStudies | None) -> list[Hit]:
+    def _hits(self, searcher: ShardedSearcher, ranked: list[Ranked], nearby: NearbyStudies | None) -> list[Hit]:
         nearest = {r.nct: nearby.nearest_site(r.nct) for r in ranked} if nearby is not None else {}
         sites = self._site_rows([site.site_id for site in nearest.values() if site is not None])
         hits = []
@@ -188,8 +190,9 @@ def _with_ids(request: SearchRequest, ids: list[str]) -> SearchRequest:
 
 
 def _open_snapshot(generation: Path) -> _Snapshot:
-    index = open_tantivy(generation)
     meta = read_meta(generation)
     if meta is None:
         raise RuntimeError(f"search index {generation} has no meta file")
-    return _Snapshot(generation, meta, index, index.schema, SiteArrays.load(generation), SynonymTable.load(generation))
+    shards = open_shards(generation, meta.shards)
+    return _Snapshot(generation, meta, shards, shards[0].schema, SiteArrays.load(generation),
+                     SynonymTable.load(generation))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import tantivy
 from tantivy import Query
 
+from trialfinder.index.schema import VALUE_SET_FACETS, VALUE_SET_SEPARATOR
 from trialfinder.search.filters import FACET_FIELDS, Filters, combine
+from trialfinder.search.shards import ShardedSearcher
 from trialfinder.search.types import FACETS
 
 MAX_FACET_VALUES = 500
 
 
-def count_facets(searcher: tantivy.Searcher, parts: list[Query], filters: Filters) -> dict[str, dict[str, int]]:
+def count_facets(searcher: ShardedSearcher, parts: list[Query], filters: Filters) -> dict[str, dict[str, int]]:
     """facet -> value -> number of results; one aggregation for all facets without an active filter, plus one per
     facet with an active filter."""
     facets: dict[str, dict[str, int]] = {}
@@ -24,8 +25,26 @@ def count_facets(searcher: tantivy.Searcher, parts: list[Query], filters: Filter
     return {name: facets.get(name, {}) for name in FACETS}
 
 
-def _aggregate(searcher: tantivy.Searcher, query: Query, names: list[str]) -> dict[str, dict[str, int]]:
-    spec = {name: {"terms": {"field": FACET_FIELDS[name], "size": MAX_FACET_VALUES}} for name in names}
+def _count_fields(name: str) -> tuple[str, ...]:
+    """The index fields whose terms counts add up to a facet's counts (see schema.FACET_COUNT_FIELDS)."""
+    if name in VALUE_SET_FACETS:
+        return (f"{name}_set",)
+    if name == "country":
+        return ("country_first", "country_rest")
+    return (FACET_FIELDS[name],)
+
+
+def _aggregate(searcher: ShardedSearcher, query: Query, names: list[str]) -> dict[str, dict[str, int]]:
+    spec = {field: {"terms": {"field": field, "size": MAX_FACET_VALUES}}
+            for name in names for field in _count_fields(name)}
     result = searcher.aggregate(query, spec)
-    return {name: {str(bucket["key"]): int(bucket["doc_count"]) for bucket in result.get(name, {}).get("buckets", [])}
-            for name in names}
+    facets: dict[str, dict[str, int]] = {}
+    for name in names:
+        counts: dict[str, int] = {}
+        for field in _count_fields(name):
+            for bucket in result.get(field, {}).get("buckets", []):
+                key = str(bucket["key"])
+                for value in key.split(VALUE_SET_SEPARATOR) if name in VALUE_SET_FACETS else (key,):
+                    counts[value] = counts.get(value, 0) + int(bucket["doc_count"])
+        facets[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return facets

@@ -14,6 +14,7 @@ from tantivy import Order
 
 from trialfinder.index.documents import MAX_SORT_VALUE, NCT_BITS
 from trialfinder.index.sites import NearbyStudies
+from trialfinder.search.shards import ShardAddress, ShardedSearcher
 from trialfinder.search.types import SortKey
 
 STATUS_WEIGHT_FIELD = "status_weight"
@@ -31,10 +32,10 @@ class Ranked:
 
     nct: int
     score: float
-    address: tantivy.DocAddress
+    address: ShardAddress
 
 
-def ranked_page(searcher: tantivy.Searcher, query: tantivy.Query, scored: bool, sort: list[SortKey], offset: int,
+def ranked_page(searcher: ShardedSearcher, query: tantivy.Query, scored: bool, sort: list[SortKey], offset: int,
                 limit: int, nearby: NearbyStudies | None) -> tuple[int, list[Ranked]]:
     """(total, the hits of one page) in the requested order."""
     keys = [key for key in sort if key.key != "distance" or nearby is not None] or [SortKey()]

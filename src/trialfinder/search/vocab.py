@@ -109,10 +109,10 @@ def normalize_all(kind: str, values: list[str], *, strict: bool = False) -> list
 
 def normalize_country(value: str) -> str:
     """A country as ClinicalTrials.gov spells it ("usa" -> "United States"); unknown names are kept as given."""
-    from trialfinder.geo import country_name
+    from trialfinder.geo import canonical_country
 
     try:
-        return country_name(value) or value.strip()
+        return canonical_country(value)
     except Exception:  # the gazetteer is a convenience here; an odd name just filters on itself
         return value.strip()
 

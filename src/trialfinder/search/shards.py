@@ -1,0 +1,103 @@
+"""One searcher over the index's shards: each call runs on every shard side by side, and the answers are merged.
+
+tantivy releases the GIL while it searches, so the shards of one query run on separate cores. Hits are merged
+exactly as one index would order them: by score, or by the fast-field value a search is ordered by (the sort keys
+are unique, see ordering.py); totals and facet buckets add up.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import tantivy
+from tantivy import Order, Query
+
+T = TypeVar("T")
+
+# Each query needs a thread per shard beyond the first (which runs in the caller's thread).
+_POOL = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="shard")
+
+
+@dataclass(frozen=True)
+class ShardAddress:
+    """A document's place: which shard, and its address inside that shard's searcher."""
+
+    shard: int
+    address: tantivy.DocAddress
+
+
+@dataclass
+class Found:
+    """Hits (value, address) in order, and the number of matching documents (when counted)."""
+
+    hits: list[tuple[Any, ShardAddress]]
+    count: int
+
+
+class ShardedSearcher:
+    """The subset of tantivy.Searcher that search uses, answered over every shard at once."""
+
+    def __init__(self, searchers: list[tantivy.Searcher]):
+        self._searchers = searchers
+
+    @property
+    def num_docs(self) -> int:
+        """Documents in all shards."""
+        return sum(searcher.num_docs for searcher in self._searchers)
+
+    def search(self, query: Query, limit: int = 10, count: bool = True, order_by_field: str | None = None,
+               offset: int = 0, order: Order = Order.Desc, weight_by_field: str | None = None) -> Found:
+        """Like tantivy's Searcher.search: the hits from offset to offset + limit over all shards, in order."""
+        wanted = offset + limit
+        options: dict[str, Any] = {"limit": max(wanted, 1), "count": count}
+        if order_by_field is not None:
+            options |= {"order_by_field": order_by_field, "order": order}
+        if weight_by_field is not None:
+            options["weight_by_field"] = weight_by_field
+        results = self._each(lambda searcher: searcher.search(query, **options))
+        per_shard = [[(value, ShardAddress(shard, address)) for value, address in result.hits]
+                     for shard, result in enumerate(results)]
+        descending = order_by_field is None or order == Order.Desc
+        merged = list(heapq.merge(*per_shard, key=lambda hit: hit[0], reverse=descending))
+        return Found(merged[offset:wanted], sum(result.count for result in results) if count else 0)
+
+    def fast_field_values(self, field_name: str, addresses: list[ShardAddress]) -> list[Any]:
+        """The values of a fast field for documents of any shards, in the order given."""
+        values: list[Any] = [None] * len(addresses)
+        for shard, searcher in enumerate(self._searchers):
+            positions = [i for i, address in enumerate(addresses) if address.shard == shard]
+            if positions:
+                found = searcher.fast_field_values(field_name, [addresses[i].address for i in positions])
+                for position, value in zip(positions, found):
+                    values[position] = value
+        return values
+
+    def doc(self, address: ShardAddress) -> tantivy.Document:
+        """The stored document at an address."""
+        return self._searchers[address.shard].doc(address.address)
+
+    def aggregate(self, query: Query, spec: dict) -> dict:
+        """Terms aggregations (the only kind search asks for) over every shard, bucket counts added up."""
+        results = self._each(lambda searcher: searcher.aggregate(query, spec))
+        merged: dict[str, dict] = {}
+        for name in spec:
+            counts: dict[Any, int] = {}
+            for result in results:
+                for bucket in result.get(name, {}).get("buckets", []):
+                    counts[bucket["key"]] = counts.get(bucket["key"], 0) + int(bucket["doc_count"])
+            merged[name] = {"buckets": [{"key": key, "doc_count": value} for key, value in
+                                        sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))]}
+        return merged
+
+    def _each(self, call: Callable[[tantivy.Searcher], T]) -> list[T]:
+        """call on every shard's searcher: all but the first on pool threads, the first in this thread."""
+        if len(self._searchers) == 1:
+            return [call(self._searchers[0])]
+        futures = [_POOL.submit(call, searcher) for searcher in self._searchers[1:]]
+        first = call(self._searchers[0])
+        return [first, *(future.result() for future in futures)]
