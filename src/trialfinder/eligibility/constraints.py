@@ -615,6 +615,46 @@ def extract_labs(text: str, kind: str = "inclusion") -> list[ThresholdConstraint
     return found
 
 
+# "Cohort A (adults 18-65 years):", "Part 2: patients aged 12 to 17": a rule for one cohort, arm or part of the
+# study. The record's own age and sex fields cover every cohort, so such a rule cannot exclude anyone by itself.
+_COHORT_SCOPE = re.compile(
+    r"(?i:\bcohorts?\b)|\b(?i:arms?|parts?|groups?|strat(?:um|a)|panels?)\s+(?:[A-H]|[1-9]\d?|I{1,3}|IV|VI{0,3})\b"
+    r"(?!\s*(?i:%|years?|months?|weeks?|days?|mg|strep))"
+)
+
+
+def scoped_to_cohort(criterion_text: str, heading: str | None = None) -> bool:
+    """Whether the criterion, or the heading it sits under, is about one cohort, arm or part of the study."""
+    return bool(_COHORT_SCOPE.search(criterion_text) or (heading and _COHORT_SCOPE.search(heading)))
+
+
+# An age that only picks out whom another requirement is for ("If age is 40 to 45 years, normal stress test",
+# "mammogram required for women aged 40 and over") or one of several alternatives ("at least one of the following
+# risk factors: (a) age > 65 years"). The age itself is not required of every patient.
+_AGE_CONDITION_BEFORE = re.compile(
+    r"(?:\b(?:if|when|unless|whether)\b|\bfor\s+(?:all\s+)?(?:women|men|females?|males?|patients?|subjects?|"
+    r"participants?|children|adolescents|adults|those|persons?|individuals?|people)\b)[^.;:]{0,30}$"
+    r"|\b(?:one|any|two|both)\s+of\s+the\s+following\b[^.]*$|\brisk\s+factors?\b[^.]*$",
+    re.IGNORECASE,
+)
+# "No patients less than or equal to 5 years old": the criterion forbids that age range.
+_AGE_NEGATED_BEFORE = re.compile(
+    r"^\W*no\s+(?:(?:patients?|subjects?|participants?|children|adults|persons?|individuals?|people|one)\s+)?"
+    r"(?:(?:who\s+(?:are|is)|aged?)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _age_in_context(age: ThresholdConstraint, criterion_text: str) -> ThresholdConstraint:
+    """The age bound as the criterion means it: conditional, or forbidden after a leading "No", or as found."""
+    before = criterion_text[: age.span[0]]
+    if _AGE_NEGATED_BEFORE.match(before):
+        return replace(age, negated=True, polarity="forbid" if age.polarity == "require" else "require")
+    if _AGE_CONDITION_BEFORE.search(before[-160:]):
+        return replace(age, hypothetical=True)
+    return age
+
+
 # Durations that are not windows around a past event.
 _NOT_A_WINDOW = re.compile(r"\b(?:life\s+expectancy|survival|expected\s+to\s+live)\b[^.;]*$", re.IGNORECASE)
 
@@ -636,9 +676,15 @@ def extract_constraints(
         if not any(window.span[0] < age.span[1] and age.span[0] < window.span[1] for age in ages)
         and not _NOT_A_WINDOW.search(criterion_text[max(0, window.span[0] - 40) : window.span[0]])
     ]
+    ages = [_age_in_context(age, criterion_text) for age in ages]
+    sexes = extract_sex(criterion_text, kind)
+    if (ages or sexes) and scoped_to_cohort(criterion_text, heading):
+        # conditional on the patient joining that cohort: checked, but "unknown" rather than a reason to exclude
+        ages = [replace(age, hypothetical=True) for age in ages]
+        sexes = [replace(sex, hypothetical=True) for sex in sexes]
     constraints: list[Constraint] = [
         *ages,
-        *extract_sex(criterion_text, kind),
+        *sexes,
         *extract_pregnancy(criterion_text, kind),
         *extract_labs(criterion_text, kind),
         *extract_performance(criterion_text, kind),

@@ -46,6 +46,9 @@ _GENERIC = frozenset({
 # "Environment"); only the pharmacological classes among them are names a criterion uses.
 _DRUG_CLASS = re.compile(r"(?:agents?|inhibitors?|antagonists?|agonists?|blockers?|antibodies|drugs?)$", re.I)
 _NOT_A_NAME = re.compile(r"\b(?:by|and|or|arm|group|cohort|dose|level|phase|part|period|version)\b|\d", re.IGNORECASE)
+# Records list "Healthy Volunteers" or "Normal Subjects" among their conditions: a population, not a diagnosis a
+# patient could have or lack.
+_POPULATION_NAME = re.compile(r"^(?:healthy|normal)\b", re.IGNORECASE)
 # Drug stems (INN suffixes): a one-word intervention name with one of these is a drug name, not an ordinary word.
 DRUG_SUFFIX = re.compile(
     r"(?:mab|nib|lisib|parib|ciclib|rafenib|degib|zomib|statin|pril|sartan|olol|azole|mycin|micin|cillin|floxacin|"
@@ -171,7 +174,7 @@ class VocabularyBuilder:
                     self._add(name, "therapy")
         if free_text_names:
             for name in study.conditions.conditions:
-                if not _NOT_A_NAME.search(name) and len(name.split()) <= 5:
+                if not _NOT_A_NAME.search(name) and not _POPULATION_NAME.match(name.strip()) and len(name.split()) <= 5:
                     self._add(name, "condition")
 
     def build(self, min_studies: int = 1) -> Vocabulary:

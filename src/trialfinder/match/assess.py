@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from trialfinder.eligibility import Constraint, Criterion, evaluate, extract_constraints, parse_criteria
 from trialfinder.eligibility.model import MentionConstraint
+from trialfinder.eligibility.vocabulary import MentionType, Vocabulary, study_vocabulary
 from trialfinder.model import Study, age_in_years, describe_age_range
 
 from .patient import Patient
@@ -31,18 +32,24 @@ class ParsedCriterion:
 
 
 @lru_cache(maxsize=4096)
-def _parse(criteria_text: str) -> tuple[ParsedCriterion, ...]:
+def _parse(criteria_text: str, own_names: tuple[tuple[str, tuple[MentionType, str]], ...]) -> tuple[ParsedCriterion, ...]:
     sections = parse_criteria(criteria_text)
+    vocabulary = Vocabulary(dict(own_names)) if own_names else None
     return tuple(
-        ParsedCriterion(item, tuple(extract_constraints(item.text, item.kind, item.heading)))
+        ParsedCriterion(item, tuple(extract_constraints(item.text, item.kind, item.heading, vocabulary)))
         for item in sections.all()
         if item.text.strip()
     )
 
 
 def parsed_criteria(study: Study) -> tuple[ParsedCriterion, ...]:
-    """The study's criteria with their constraints, parsed once per distinct eligibility text."""
-    return _parse(study.eligibility.eligibility_criteria or "")
+    """The study's criteria with their constraints, its own condition and drug names recognised; cached."""
+    criteria_text = study.eligibility.eligibility_criteria or ""
+    if not criteria_text.strip():
+        return ()
+    # the cache key carries the names, not the study: two records with one text and other names parse apart
+    own_names = tuple(sorted(study_vocabulary(study).terms.items()))
+    return _parse(criteria_text, own_names)
 
 
 def structured_verdicts(study: Study, patient: Patient) -> list[CriterionVerdict]:

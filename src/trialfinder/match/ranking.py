@@ -19,7 +19,13 @@ class RankWeights:
     soft_inclusion_miss: float = 0.0  # per inclusion the patient's words suggest is not met (at most 2 counted)
     excluded: float = 0.2  # a hard not_met from the criteria text: the trial drops below equally relevant ones
     # the record's own age range or sex field rules the patient out: nearly never wrong, so it weighs more
-    excluded_structured: float = 0.3
+    excluded_structured: float = 0.4
+    # per criterion the description leaves undecided (at most MAX_UNKNOWN_COUNTED): each one is a chance that the
+    # patient is not eligible after all, so of two equally relevant trials the one with fewer open questions leads
+    unknown: float = 0.006
+
+
+MAX_UNKNOWN_COUNTED = 40
 
 DEFAULT_WEIGHTS = RankWeights()
 
@@ -34,6 +40,8 @@ def eligibility_score(verdicts: list[CriterionVerdict], weights: RankWeights = D
     soft_exclusions = sum(v.status == "not_met" and not v.hard and v.kind == "exclusion" for v in verdicts)
     soft_misses = sum(v.status == "not_met" and not v.hard and v.kind == "inclusion" for v in verdicts)
     score -= weights.soft_exclusion * min(soft_exclusions, 2) + weights.soft_inclusion_miss * min(soft_misses, 2)
+    undecided = sum(v.status == "unknown" and v.source != "structured" for v in verdicts)
+    score -= weights.unknown * min(undecided, MAX_UNKNOWN_COUNTED)
     if any(v.status == "not_met" and v.hard and v.source == "structured" for v in verdicts):
         score -= weights.excluded_structured
     if any(v.status == "not_met" and v.hard and v.source != "structured" for v in verdicts):
