@@ -69,11 +69,13 @@ class ShardedSearcher:
     def fast_field_values(self, field_name: str, addresses: list[ShardAddress]) -> list[Any]:
         """The values of a fast field for documents of any shards, in the order given."""
         values: list[Any] = [None] * len(addresses)
-        for shard, searcher in enumerate(self._searchers):
-            positions = [i for i, address in enumerate(addresses) if address.shard == shard]
-            if positions:
-                found = searcher.fast_field_values(field_name, [addresses[i].address for i in positions])
-                for position, value in zip(positions, found):
+        positions: list[list[int]] = [[] for _ in self._searchers]
+        for position, address in enumerate(addresses):
+            positions[address.shard].append(position)
+        for searcher, wanted in zip(self._searchers, positions):
+            if wanted:
+                found = searcher.fast_field_values(field_name, [addresses[i].address for i in wanted])
+                for position, value in zip(wanted, found):
                     values[position] = value
         return values
 
