@@ -84,3 +84,22 @@ def test_relevance_finds_the_same_studies_and_nearly_the_same_top(engines):
         top = SearchRequest(query=words, limit=10)
         one, many = ids(single.search(top)), ids(sharded.search(top))
         assert len(set(one) & set(many)) >= 0.7 * len(one), words
+
+
+def test_distance_filters_send_each_shard_its_own_studies(engines):
+    """Studies whose in-range sites all sit in cells cut by the circle are named by NCT number, each only to the
+    shard that holds it: the results must still be those of one index, whatever the place and radius."""
+    store, sharded, single = engines
+    cities = [(42.3601, -71.0589), (40.7128, -74.0060), (48.8566, 2.3522), (51.5074, -0.1278), (41.8781, -87.6298)]
+    named_by_number = 0
+    for lat, lon in cities:
+        for radius_km in (5.0, 15.0, 40.0, 120.0):
+            for recruiting_only in (False, True):
+                near = Near(lat, lon, radius_km, recruiting_only)
+                codes = sharded._snapshot.sites.near(lat, lon, radius_km, recruiting_only).filter_codes
+                named_by_number += int((codes < 2**27).sum())
+                request = SearchRequest(near=near, sort=[SortKey("distance", False)], limit=1000)
+                one, many = single.search(request), sharded.search(request)
+                assert many.total == one.total, (lat, lon, radius_km, recruiting_only)
+                assert ids(many) == ids(one)
+    assert named_by_number > 0  # the per-shard split of NCT numbers was exercised

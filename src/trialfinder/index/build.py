@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import tantivy
 
 from trialfinder.config import Settings
-from trialfinder.index.documents import nct_number, study_document
+from trialfinder.index.documents import NCT_BITS, nct_number, study_document
 from trialfinder.index.layout import (
     IndexMeta,
     current_generation,
@@ -63,6 +64,14 @@ def open_shards(generation: Path, count: int) -> list[tantivy.Index]:
 def shard_of(nct_id: str, count: int) -> int:
     """The shard that holds a study: its NCT number modulo the shard count (numbers are dealt out evenly)."""
     return nct_number(nct_id) % count
+
+
+def shard_of_codes(codes: np.ndarray, count: int) -> list[np.ndarray]:
+    """A distance filter's `geo` codes for each shard: every cell code, and only the NCT numbers that shard holds."""
+    is_number = codes < np.uint64(1 << NCT_BITS)
+    cells, numbers = codes[~is_number], codes[is_number]
+    shard_of_number = numbers % np.uint64(count)
+    return [np.concatenate([cells, numbers[shard_of_number == np.uint64(shard)]]) for shard in range(count)]
 
 
 def build_index(settings: Settings, store: Store, progress: Progress | None = None) -> IndexMeta:

@@ -23,7 +23,7 @@ from trialfinder.model.ids import NCT_ID_RE
 from trialfinder.search import query as query_language
 from trialfinder.search.compile import Compiled, QueryCompiler
 from trialfinder.search.facets import count_facets
-from trialfinder.search.filters import combine, request_filters
+from trialfinder.search.filters import request_filters
 from trialfinder.search.ordering import Ranked, ranked_page
 from trialfinder.search.shards import ShardedSearcher
 from trialfinder.search.types import Hit, SearchRequest, SearchResult, SiteHit
@@ -133,14 +133,14 @@ class SearchEngine:
         if request.near is not None:
             near = request.near
             nearby = snapshot.sites.near(near.lat, near.lon, near.radius_km, near.recruiting_sites_only)
-        filters = request_filters(snapshot.schema, effective, nearby)
+        filters = request_filters(snapshot.schema, effective, nearby, len(snapshot.shards))
         expanded = list(dict.fromkeys(term for compiled in texts for term in compiled.expanded))
         if filters.matches_nothing:
             return SearchResult(total=0, hits=[], facets={}, offset=offset, limit=limit, expanded_terms=expanded)
         parts = [compiled.query for compiled in texts]
         scored = any(compiled.scored for compiled in texts)
         searcher = ShardedSearcher([shard.searcher() for shard in snapshot.shards])
-        query = combine(parts, filters.all())
+        query = filters.queries(parts, len(snapshot.shards))
         total, ranked = ranked_page(searcher, query, scored, request.sort or [], offset, limit, nearby)
         facets = count_facets(searcher, parts, filters) if request.facets else {}
         hits = self._hits(searcher, ranked, nearby)

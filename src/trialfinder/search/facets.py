@@ -5,7 +5,7 @@ from __future__ import annotations
 from tantivy import Query
 
 from trialfinder.index.schema import VALUE_SET_FACETS, VALUE_SET_SEPARATOR
-from trialfinder.search.filters import FACET_FIELDS, Filters, combine
+from trialfinder.search.filters import FACET_FIELDS, Filters
 from trialfinder.search.shards import ShardedSearcher
 from trialfinder.search.types import FACETS
 
@@ -18,10 +18,10 @@ def count_facets(searcher: ShardedSearcher, parts: list[Query], filters: Filters
     facets: dict[str, dict[str, int]] = {}
     unfiltered = [name for name in FACETS if name not in filters.by_facet]
     if unfiltered:
-        facets.update(_aggregate(searcher, combine(parts, filters.all()), unfiltered))
+        facets.update(_aggregate(searcher, filters.queries(parts, searcher.shard_count), unfiltered))
     for name in FACETS:
         if name in filters.by_facet:
-            facets.update(_aggregate(searcher, combine(parts, filters.all(except_facet=name)), [name]))
+            facets.update(_aggregate(searcher, filters.queries(parts, searcher.shard_count, name), [name]))
     return {name: facets.get(name, {}) for name in FACETS}
 
 
@@ -34,7 +34,7 @@ def _count_fields(name: str) -> tuple[str, ...]:
     return (FACET_FIELDS[name],)
 
 
-def _aggregate(searcher: ShardedSearcher, query: Query, names: list[str]) -> dict[str, dict[str, int]]:
+def _aggregate(searcher: ShardedSearcher, query: list[Query], names: list[str]) -> dict[str, dict[str, int]]:
     spec = {field: {"terms": {"field": field, "size": MAX_FACET_VALUES}}
             for name in names for field in _count_fields(name)}
     result = searcher.aggregate(query, spec)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import tantivy
 from tantivy import FieldType, Occur, Query
 
+from trialfinder.index import shard_of_codes
 from trialfinder.index.documents import date_number
 from trialfinder.index.sites import NearbyStudies
 from trialfinder.model.dates import iso_date
@@ -33,19 +34,29 @@ FACET_FIELDS = {
 
 @dataclass
 class Filters:
-    """Filter queries: by facet (left out when counting that facet), and the rest (always applied)."""
+    """Filter queries: by facet (left out when counting that facet), the rest (always applied), and the distance
+    filter, one query per index shard (each shard is sent only the NCT numbers it holds)."""
 
     by_facet: dict[str, Query] = field(default_factory=dict)
     fixed: list[Query] = field(default_factory=list)
+    near_by_shard: list[Query] = field(default_factory=list)
     matches_nothing: bool = False
 
-    def all(self, except_facet: str | None = None) -> list[Query]:
-        """Every filter query, optionally without one facet's."""
-        return [query for name, query in self.by_facet.items() if name != except_facet] + self.fixed
+    def all(self, except_facet: str | None = None, shard: int = 0) -> list[Query]:
+        """Every filter query for one shard, optionally without one facet's."""
+        near = [self.near_by_shard[shard]] if self.near_by_shard else []
+        return [query for name, query in self.by_facet.items() if name != except_facet] + self.fixed + near
+
+    def queries(self, parts: list[Query], shards: int, except_facet: str | None = None) -> list[Query]:
+        """The scored parts AND the filters, one query per shard."""
+        if not self.near_by_shard:
+            return [combine(parts, self.all(except_facet))] * shards
+        return [combine(parts, self.all(except_facet, shard)) for shard in range(shards)]
 
 
-def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: NearbyStudies | None) -> Filters:
-    """The filters of a request (normalising values written the way people write them)."""
+def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: NearbyStudies | None,
+                    shards: int = 1) -> Filters:
+    """The filters of a request (normalising values written the way people write them), for an index in shards."""
     filters = Filters()
 
     def keyword(facet: str, values: list[str]) -> None:
@@ -80,7 +91,8 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
         if not len(nearby):
             filters.matches_nothing = True
         else:
-            filters.fixed.append(Query.term_set_query(schema, "geo", nearby.filter_codes.tolist()))
+            filters.near_by_shard = [Query.term_set_query(schema, "geo", codes.tolist())
+                                     for codes in shard_of_codes(nearby.filter_codes, shards)]
     return filters
 
 

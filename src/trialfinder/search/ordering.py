@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import tantivy
 from tantivy import Order
 
 from trialfinder.index.documents import MAX_SORT_VALUE, NCT_BITS
 from trialfinder.index.sites import NearbyStudies
-from trialfinder.search.shards import ShardAddress, ShardedSearcher
+from trialfinder.search.shards import ShardAddress, ShardedSearcher, ShardQuery
 from trialfinder.search.types import SortKey
 
 STATUS_WEIGHT_FIELD = "status_weight"
@@ -35,7 +34,7 @@ class Ranked:
     address: ShardAddress
 
 
-def ranked_page(searcher: ShardedSearcher, query: tantivy.Query, scored: bool, sort: list[SortKey], offset: int,
+def ranked_page(searcher: ShardedSearcher, query: ShardQuery, scored: bool, sort: list[SortKey], offset: int,
                 limit: int, nearby: NearbyStudies | None) -> tuple[int, list[Ranked]]:
     """(total, the hits of one page) in the requested order."""
     keys = [key for key in sort if key.key != "distance" or nearby is not None] or [SortKey()]

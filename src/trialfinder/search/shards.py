@@ -18,6 +18,8 @@ import tantivy
 from tantivy import Order, Query
 
 T = TypeVar("T")
+# One query for every shard, or a list with one query per shard (a distance filter names each shard's own studies).
+ShardQuery = Query | list[Query]
 
 # Each query needs a thread per shard beyond the first (which runs in the caller's thread).
 _POOL = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 2)), thread_name_prefix="shard")
@@ -46,11 +48,16 @@ class ShardedSearcher:
         self._searchers = searchers
 
     @property
+    def shard_count(self) -> int:
+        """How many shards are searched."""
+        return len(self._searchers)
+
+    @property
     def num_docs(self) -> int:
         """Documents in all shards."""
         return sum(searcher.num_docs for searcher in self._searchers)
 
-    def search(self, query: Query, limit: int = 10, count: bool = True, order_by_field: str | None = None,
+    def search(self, query: ShardQuery, limit: int = 10, count: bool = True, order_by_field: str | None = None,
                offset: int = 0, order: Order = Order.Desc, weight_by_field: str | None = None) -> Found:
         """Like tantivy's Searcher.search: the hits from offset to offset + limit over all shards, in order."""
         wanted = offset + limit
@@ -59,7 +66,7 @@ class ShardedSearcher:
             options |= {"order_by_field": order_by_field, "order": order}
         if weight_by_field is not None:
             options["weight_by_field"] = weight_by_field
-        results = self._each(lambda searcher: searcher.search(query, **options))
+        results = self._each(query, lambda searcher, shard_query: searcher.search(shard_query, **options))
         per_shard = [[(value, ShardAddress(shard, address)) for value, address in result.hits]
                      for shard, result in enumerate(results)]
         descending = order_by_field is None or order == Order.Desc
@@ -83,9 +90,9 @@ class ShardedSearcher:
         """The stored document at an address."""
         return self._searchers[address.shard].doc(address.address)
 
-    def aggregate(self, query: Query, spec: dict) -> dict:
+    def aggregate(self, query: ShardQuery, spec: dict) -> dict:
         """Terms aggregations (the only kind search asks for) over every shard, bucket counts added up."""
-        results = self._each(lambda searcher: searcher.aggregate(query, spec))
+        results = self._each(query, lambda searcher, shard_query: searcher.aggregate(shard_query, spec))
         merged: dict[str, dict] = {}
         for name in spec:
             counts: dict[Any, int] = {}
@@ -96,10 +103,14 @@ class ShardedSearcher:
                                         sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))]}
         return merged
 
-    def _each(self, call: Callable[[tantivy.Searcher], T]) -> list[T]:
-        """call on every shard's searcher: all but the first on pool threads, the first in this thread."""
+    def _each(self, query: ShardQuery, call: Callable[[tantivy.Searcher, Query], T]) -> list[T]:
+        """call on every shard's searcher with its query: all but the first on pool threads, the first here."""
+        queries = query if isinstance(query, list) else [query] * len(self._searchers)
+        if len(queries) != len(self._searchers):
+            raise ValueError(f"{len(queries)} queries for {len(self._searchers)} shards")
         if len(self._searchers) == 1:
-            return [call(self._searchers[0])]
-        futures = [_POOL.submit(call, searcher) for searcher in self._searchers[1:]]
-        first = call(self._searchers[0])
+            return [call(self._searchers[0], queries[0])]
+        futures = [_POOL.submit(call, searcher, shard_query)
+                   for searcher, shard_query in zip(self._searchers[1:], queries[1:])]
+        first = call(self._searchers[0], queries[0])
         return [first, *(future.result() for future in futures)]
