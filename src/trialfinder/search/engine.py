@@ -140,7 +140,7 @@ class SearchEngine:
         parts = [compiled.query for compiled in texts]
         scored = any(compiled.scored for compiled in texts)
         searcher = ShardedSearcher([shard.searcher() for shard in snapshot.shards])
-        query = filters.queries(parts, len(snapshot.shards))
+        query = filters.queries(parts)
         total, ranked = ranked_page(searcher, query, scored, request.sort or [], offset, limit, nearby)
         facets = count_facets(searcher, parts, filters) if request.facets else {}
         hits = self._hits(searcher, ranked, nearby)

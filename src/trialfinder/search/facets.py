@@ -18,10 +18,10 @@ def count_facets(searcher: ShardedSearcher, parts: list[Query], filters: Filters
     facets: dict[str, dict[str, int]] = {}
     unfiltered = [name for name in FACETS if name not in filters.by_facet]
     if unfiltered:
-        facets.update(_aggregate(searcher, filters.queries(parts, searcher.shard_count), unfiltered))
+        facets.update(_aggregate(searcher, filters.queries(parts), unfiltered))
     for name in FACETS:
         if name in filters.by_facet:
-            facets.update(_aggregate(searcher, filters.queries(parts, searcher.shard_count, name), [name]))
+            facets.update(_aggregate(searcher, filters.queries(parts, name), [name]))
     return {name: facets.get(name, {}) for name in FACETS}
 
 

@@ -40,6 +40,7 @@ class Filters:
     by_facet: dict[str, Query] = field(default_factory=dict)
     fixed: list[Query] = field(default_factory=list)
     near_by_shard: list[Query] = field(default_factory=list)
+    shards: int = 1
     matches_nothing: bool = False
 
     def all(self, except_facet: str | None = None, shard: int = 0) -> list[Query]:
@@ -47,17 +48,17 @@ class Filters:
         near = [self.near_by_shard[shard]] if self.near_by_shard else []
         return [query for name, query in self.by_facet.items() if name != except_facet] + self.fixed + near
 
-    def queries(self, parts: list[Query], shards: int, except_facet: str | None = None) -> list[Query]:
+    def queries(self, parts: list[Query], except_facet: str | None = None) -> list[Query]:
         """The scored parts AND the filters, one query per shard."""
         if not self.near_by_shard:
-            return [combine(parts, self.all(except_facet))] * shards
-        return [combine(parts, self.all(except_facet, shard)) for shard in range(shards)]
+            return [combine(parts, self.all(except_facet))] * self.shards
+        return [combine(parts, self.all(except_facet, shard)) for shard in range(self.shards)]
 
 
 def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: NearbyStudies | None,
                     shards: int = 1) -> Filters:
     """The filters of a request (normalising values written the way people write them), for an index in shards."""
-    filters = Filters()
+    filters = Filters(shards=shards)
 
     def keyword(facet: str, values: list[str]) -> None:
         if values:

@@ -48,11 +48,6 @@ class ShardedSearcher:
         self._searchers = searchers
 
     @property
-    def shard_count(self) -> int:
-        """How many shards are searched."""
-        return len(self._searchers)
-
-    @property
     def num_docs(self) -> int:
         """Documents in all shards."""
         return sum(searcher.num_docs for searcher in self._searchers)
@@ -91,7 +86,8 @@ class ShardedSearcher:
         return self._searchers[address.shard].doc(address.address)
 
     def aggregate(self, query: ShardQuery, spec: dict) -> dict:
-        """Terms aggregations (the only kind search asks for) over every shard, bucket counts added up."""
+        """Terms aggregations (the only kind search asks for) over every shard, bucket counts added up (in no
+        particular order: the caller orders them)."""
         results = self._each(query, lambda searcher, shard_query: searcher.aggregate(shard_query, spec))
         merged: dict[str, dict] = {}
         for name in spec:
@@ -99,8 +95,7 @@ class ShardedSearcher:
             for result in results:
                 for bucket in result.get(name, {}).get("buckets", []):
                     counts[bucket["key"]] = counts.get(bucket["key"], 0) + int(bucket["doc_count"])
-            merged[name] = {"buckets": [{"key": key, "doc_count": value} for key, value in
-                                        sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))]}
+            merged[name] = {"buckets": [{"key": key, "doc_count": value} for key, value in counts.items()]}
         return merged
 
     def _each(self, query: ShardQuery, call: Callable[[tantivy.Searcher, Query], T]) -> list[T]:
