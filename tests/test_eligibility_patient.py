@@ -135,3 +135,50 @@ def test_a_qualified_exclusion_needs_the_same_state_in_the_patient(note: str, cr
     profile = profile_from_text(note)
     verdicts = [evaluate(c, profile) for c in extract_constraints(criterion, "exclusion") if c.type == "condition"]
     assert verdicts and verdicts[0].status == expected, verdicts
+
+
+COPD_NOTE = ("64-year-old man with COPD and type 2 diabetes. Spirometry: FEV1 65% predicted, FEV1/FVC 0.62. "
+             "Hemoglobin 8.7 g/dL, HbA1c 5.5%.")
+
+
+@pytest.mark.parametrize(("criterion", "kind", "analyte", "expected"), [
+    # the ratio is its own analyte: "< 0.7" is no bound on FEV1 (65%), which would read as "not met"
+    ("Post-bronchodilator FEV1/FVC < 0.7", "inclusion", "fev1_fvc", "met"),
+    ("FEV1/FVC ratio less than 70%", "inclusion", "fev1_fvc", "met"),
+    ("FEV1/FVC ratio > 0.70", "exclusion", "fev1_fvc", "met"),
+    ("FEV1 < 80% predicted and FEV1/FVC < 0.70", "inclusion", "fev1", "met"),
+    # a share of hemoglobin (here the glycated one) is not the hemoglobin concentration
+    ("Hemoglobin A1c >= 7.5%", "inclusion", "hba1c", "not_met"),
+    ("Hemoglobin at least 9 g/dL", "inclusion", "hemoglobin", "not_met"),
+])
+def test_lab_criteria_are_compared_with_the_same_measure(criterion: str, kind: str, analyte: str,
+                                                         expected: str) -> None:
+    profile = profile_from_text(COPD_NOTE)
+    verdicts = [evaluate(c, profile).status for c in extract_constraints(criterion, kind)
+                if getattr(c, "analyte", None) == analyte]
+    assert verdicts == [expected] or verdicts and set(verdicts) == {expected}
+
+
+@pytest.mark.parametrize("criterion", ["Hemoglobin A greater than 5 percent", "Hemoglobin S > 50%",
+                                       "hemoglobin F level of at least 10%", "Hb >= 7 percent"])
+def test_a_hemoglobin_fraction_is_not_the_hemoglobin_concentration(criterion: str) -> None:
+    profile = profile_from_text(COPD_NOTE)
+    assert {evaluate(c, profile).status for c in extract_constraints(criterion)} <= {"unknown"}
+
+
+def test_the_fev1_fvc_ratio_is_read_from_a_note_and_in_percent() -> None:
+    ratio = profile_from_text("FEV1/FVC ratio of 58%").labs["fev1_fvc"]
+    assert (ratio.normalized_value, ratio.normalized_unit) == (pytest.approx(0.58), "ratio")
+    assert "fev1" not in profile_from_text("FEV1/FVC 0.58").labs
+
+
+@pytest.mark.parametrize("criterion", ["Type 1 (insulin-dependent) diabetes mellitus",
+                                       "Type I (insulin dependent) diabetes", "Type 1 diabetes mellitus"])
+def test_type_1_diabetes_written_with_a_gloss_is_not_met_by_type_2(criterion: str) -> None:
+    profile = profile_from_text(COPD_NOTE)
+    conditions = [c for c in extract_constraints(criterion, "exclusion") if c.type in {"condition", "therapy"}]
+    assert [c.concept for c in conditions] == ["type 1 diabetes"]
+    assert evaluate(conditions[0], profile).status == "unknown"
+    type_1 = profile_from_text("Has type 1 (juvenile) diabetes since age 9.")
+    assert [m.concept for m in type_1.diagnoses] == ["type 1 diabetes"]
+    assert evaluate(conditions[0], type_1).status == "not_met"

@@ -49,7 +49,7 @@ UNIT = (
     r"|K/(?:µL|μL|uL)"
     r"|mL/min(?:/1[.,]73\s?m\^?2|/1[.,]73\s?m²)?|ml/min(?:/1[.,]73\s?m\^?2)?"
     r"|g/dL|g/dl|g/L|g/l|mg/dL|mg/dl|mg/L|µmol/L|μmol/L|umol/L|mmol/L|mmol/l|mmol/mol|mEq/L"
-    r"|mm\s?Hg|kPa|kg/m\^?2|kg/m²|kg/m2|kg|lbs?|pounds|%|msec|ms|bpm|beats\s+per\s+minute"
+    r"|mm\s?Hg|kPa|kg/m\^?2|kg/m²|kg/m2|kg|lbs?|pounds|%|percent\b|msec|ms|bpm|beats\s+per\s+minute"
     r"|IU/L|U/L|IU/mL|ng/mL|ng/ml|ng/dL|pg/mL|mIU/L|µIU/mL|copies/mL|seconds|sec|L\b|liters?"
 )
 
@@ -111,6 +111,8 @@ def canonical_unit(raw_unit: str | None) -> str | None:
         return "mmHg"
     if lowered in {"lb", "lbs", "pounds"}:
         return "lb"
+    if lowered == "percent":
+        return "%"
     if lowered in {"msec", "ms"}:
         return "ms"
     replacements = {"g/dl": "g/dL", "mg/dl": "mg/dL", "g/l": "g/L", "mmol/l": "mmol/L", "umol/l": "µmol/L",
@@ -154,6 +156,14 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
         return None, None
     if analyte == "hba1c" and unit == "mmol/mol":
         return round(value / 10.929 + 2.15, 2), "%"
+    if analyte == "fev1_fvc":
+        # written as a ratio (0.7) or a percentage (70%, or a bare 70)
+        if unit == "%" or (unit is None and value > 1):
+            return round(value / 100, 4), "ratio"
+        return (value, "ratio") if unit is None else (None, None)
+    if analyte == "hemoglobin" and unit == "%":
+        # a share of hemoglobin (HbA1c, HbF, HbS) is not a hemoglobin concentration
+        return None, None
     if analyte == "hemoglobin" and unit is None:
         return (value, "g/dL") if value < 25 else (value / 10, "g/dL")
     if analyte in _CONVERSIONS:
@@ -188,6 +198,8 @@ _READING_TAIL = re.compile(
          (?P<unit>{UNIT})?""",
     re.IGNORECASE | re.VERBOSE,
 )
+# "hemoglobin A", "hemoglobin S", "Hb F": one kind of hemoglobin (a share of the total), not the concentration.
+_HEMOGLOBIN_VARIANT = re.compile(r"^\s*(?-i:A2?|F|S|C|E)\b(?!-)")
 _UNIT_REQUIRED = {"weight": {"kg", "lb"}, "heart_rate": {"bpm", "beats per minute"}}
 _FILLER_STOP = re.compile(r"\b(?:ago|since|within|days?|weeks?|months?|years?|loss|gain|grade|times\s+per)\b", re.I)
 
@@ -244,7 +256,7 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     value = parse_number(tail.group("value"))
     readings = []
     for analyte in dict.fromkeys(_analyte_name(m.group(0)) for m in group):
-        if analyte is None:
+        if analyte is None or analyte == "hemoglobin" and _HEMOGLOBIN_VARIANT.match(filler):
             continue
         required = _UNIT_REQUIRED.get(analyte)
         if required and unit not in required:

@@ -10,7 +10,7 @@ from functools import lru_cache
 CONDITIONS: dict[str, tuple[str, ...]] = {
     "type 2 diabetes": ("type 2 diabetes", "type ii diabetes", "type 2 diabetes mellitus", "t2dm", "t2d",
                         "non-insulin-dependent diabetes", "niddm", "diabetes mellitus type 2", "adult-onset diabetes"),
-    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "t1dm", "t1d", "insulin-dependent diabetes", "iddm",
+    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "type 1 diabetes mellitus", "t1dm", "t1d", "insulin-dependent diabetes", "iddm",
                         "diabetes mellitus type 1", "juvenile diabetes"),
     "diabetes": ("diabetes", "diabetes mellitus", "diabetic", "dm"),
     "hypertension": ("hypertension", "high blood pressure", "htn", "hypertensive"),
@@ -185,6 +185,9 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "lvef": ("left ventricular ejection fraction", "ejection fraction", "lvef"),
     "pao2": ("arterial oxygen partial pressure", "pao2", "pa02"),
     "spo2": ("oxygen saturation", "spo2", "sao2", "o2 saturation"),
+    # the ratio, not FEV1 itself: "FEV1/FVC < 0.7" bounds the ratio (longer forms win at the same place)
+    "fev1_fvc": ("fev1/fvc ratio", "fev1/fvc", "fev1 / fvc", "fev1:fvc", "fev1-to-fvc ratio",
+                 "tiffeneau index"),
     "fev1": ("fev1", "fev 1", "fev(1)", "fev)_1", "forced expiratory volume in 1 second", "forced expiratory volume"),
     "glucose": ("fasting plasma glucose", "fasting blood glucose", "fasting glucose", "blood glucose", "fpg",
                 "plasma glucose", "glucose"),
@@ -261,8 +264,12 @@ PARENT_CONCEPTS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A short gloss between the words of a name still names it: "Type 1 (insulin-dependent) diabetes mellitus".
+_GLOSS_BETWEEN_WORDS = r"(?:[\s\-]+\([^()]{1,30}\))?[\s\-]+"
+
+
 def _form_pattern(form: str) -> str:
-    escaped = re.escape(form).replace(r"\ ", r"[\s\-]+")
+    escaped = re.escape(form).replace(r"\ ", _GLOSS_BETWEEN_WORDS)
     # Forgive plural and possessive endings on multi-letter words.
     return escaped + (r"(?:s|es|'s)?" if form[-1].isalpha() and len(form) > 3 else "")
 
@@ -290,7 +297,9 @@ def _form_index(kind: str) -> dict[str, str]:
 @lru_cache(maxsize=65536)
 def normalize_term(surface: str) -> str:
     """Lower-case a mention, unify dashes and spaces, and strip plural/possessive endings."""
-    text = re.sub(r"[\s\-]+", " ", surface.lower().replace("’", "'")).strip(" .,;:")
+    # a gloss in parentheses inside a name ("type 1 (insulin-dependent) diabetes") is not part of the name
+    text = re.sub(r"\s+\([^()]{1,30}\)(?=\s)", " ", surface.lower().replace("’", "'"))
+    text = re.sub(r"[\s\-]+", " ", text).strip(" .,;:")
     text = re.sub(r"'s\b", "", text)
     words = []
     for word in text.split():
