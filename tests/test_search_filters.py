@@ -141,6 +141,23 @@ def test_facet_counts_equal_the_result_count_when_applied(corpus, base):
             assert narrowed.total == count, (facet, value)
 
 
+@pytest.mark.parametrize("names", [("status",), ("country", "phase"), ("status", "phase", "country", "age_group")])
+def test_only_the_named_facets_are_counted_and_their_counts_do_not_change(corpus, names):
+    store, engine, raws = corpus
+    base = dict(query="cancer", statuses=["RECRUITING", "COMPLETED"], phases=["PHASE2"], facets=True, limit=0)
+    every = engine.search(SearchRequest(**base)).facets
+    named = engine.search(SearchRequest(**base, facet_names=names)).facets
+    assert list(named) == list(names)
+    assert named == {name: every[name] for name in names}
+    assert all(named[name] for name in names)
+
+
+def test_an_unknown_facet_name_is_an_error(corpus):
+    store, engine, raws = corpus
+    with pytest.raises(ValueError, match="colour"):
+        engine.search(SearchRequest(facets=True, facet_names=("status", "colour")))
+
+
 def test_every_value_of_the_multi_valued_facets_counts_exactly(corpus):
     """Phase, sex, age group and country are counted from single-valued copies (value sets, first + other
     countries): every value's count, not only the biggest, must equal the total with that value applied."""

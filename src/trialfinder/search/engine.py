@@ -142,7 +142,7 @@ class SearchEngine:
         searcher = ShardedSearcher([shard.searcher() for shard in snapshot.shards])
         query = filters.queries(parts)
         total, ranked = ranked_page(searcher, query, scored, request.sort or [], offset, limit, nearby)
-        facets = count_facets(searcher, parts, filters) if request.facets else {}
+        facets = count_facets(searcher, parts, filters, request.facet_names) if request.facets else {}
         hits = self._hits(searcher, ranked, nearby)
         return SearchResult(total=total, hits=hits, facets=facets, offset=offset, limit=limit, expanded_terms=expanded)
 

@@ -12,17 +12,21 @@ from trialfinder.search.types import FACETS
 MAX_FACET_VALUES = 500
 
 
-def count_facets(searcher: ShardedSearcher, parts: list[Query], filters: Filters) -> dict[str, dict[str, int]]:
-    """facet -> value -> number of results; one aggregation for all facets without an active filter, plus one per
-    facet with an active filter."""
+def count_facets(searcher: ShardedSearcher, parts: list[Query], filters: Filters,
+                 names: tuple[str, ...] = FACETS) -> dict[str, dict[str, int]]:
+    """facet -> value -> number of results for the named facets; one aggregation for those without an active
+    filter, plus one per facet with an active filter."""
+    unknown = [name for name in names if name not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facets: {', '.join(unknown)}")
     facets: dict[str, dict[str, int]] = {}
-    unfiltered = [name for name in FACETS if name not in filters.by_facet]
+    unfiltered = [name for name in names if name not in filters.by_facet]
     if unfiltered:
         facets.update(_aggregate(searcher, filters.queries(parts), unfiltered))
-    for name in FACETS:
+    for name in names:
         if name in filters.by_facet:
             facets.update(_aggregate(searcher, filters.queries(parts, name), [name]))
-    return {name: facets.get(name, {}) for name in FACETS}
+    return {name: facets.get(name, {}) for name in names}
 
 
 def _count_fields(name: str) -> tuple[str, ...]:

@@ -61,6 +61,7 @@ def run_search(svc: Services, form: SearchForm) -> SearchOutcome:
         outcome.unknown_place = unknown
         return outcome
     request = form.to_request(outcome.place)
+    request.facet_names = present.PAGE_FACETS
     outcome.result = svc.engine.search(request)
     box = bounding_box(request.near.lat, request.near.lon, request.near.radius_km) if request.near else None
     outcome.sites = sites_of_studies(svc.store, [hit.nct_id for hit in outcome.result.hits], box,
