@@ -58,8 +58,9 @@ def make_queries(store: Store, count: int, seed: int) -> list[dict]:
             if kind == "keywords+status+age":
                 query |= {"status": "RECRUITING", "age": rng.choice(AGES)}
             if kind == "condition+distance":
-                place = rng.choice(places)
-                query |= {"lat": place.lat, "lon": place.lon}
+                city = rng.choice(CITIES)
+                place = places[CITIES.index(city)]
+                query |= {"lat": place.lat, "lon": place.lon, "place": city}
             queries.append(query)
             if len(queries) == count:
                 break

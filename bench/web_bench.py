@@ -21,11 +21,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import VENV_BIN, ResultTable, load_average, machine_markdown, write_result  # noqa: E402
+from search_bench import make_queries  # noqa: E402
+
+from trialfinder.config import load_settings  # noqa: E402
+from trialfinder.store import Store  # noqa: E402
 
 SEARCH_PATH = "/search?q=diabetes&loc=Boston%2C+MA&radius=100mi&status=recruiting"
 SEARCH_PLAIN_PATH = "/search?q=cancer&status=all"
@@ -78,11 +83,12 @@ def sample_ids(data_dir: Path, count: int) -> list[str]:
     return [row[0] for row in rows[::step]][:count]
 
 
-def latencies(base: str, paths: list[str], requests: int) -> list[float]:
-    """Milliseconds per sequential request (keep-alive, one at a time) cycling over the paths."""
+def latencies(base: str, paths: list[str], requests: int, warmup: list[str] | None = None) -> list[float]:
+    """Milliseconds per sequential request (keep-alive, one at a time) cycling over the paths, after a warm-up
+    (first-use caches, index readers) on warmup, by default the first three paths."""
     timings = []
     with httpx.Client(base_url=base, timeout=60) as client:
-        for path in paths[:3]:  # warm-up: first-use caches, index readers
+        for path in paths[:3] if warmup is None else warmup:
             client.get(path)
         for index in range(requests):
             started = time.perf_counter()
@@ -91,6 +97,24 @@ def latencies(base: str, paths: list[str], requests: int) -> list[float]:
             if response.status_code != 200:
                 raise RuntimeError(f"{paths[index % len(paths)]}: HTTP {response.status_code}")
     return timings
+
+
+def typical_search_paths(data_dir: Path, count: int, seed: int) -> list[str]:
+    """count distinct search pages as people ask for them: the search benchmark's query mix (conditions of random
+    studies; a quarter near one of 20 cities, a quarter with an age) under the home page's default status filter,
+    recruiting. Each URL is asked once, so nothing is answered from a cache of the same request."""
+    store = Store.open(load_settings(data_dir=data_dir).database_url, migrate=False)
+    paths = []
+    for query in make_queries(store, count, seed):
+        params = {"status": "recruiting"}
+        if query["kind"] == "condition+distance":
+            params |= {"cond": query["text"], "loc": query["place"]}
+        else:
+            params["q"] = query["text"]
+        if "age" in query:
+            params["age"] = str(query["age"])
+        paths.append("/search?" + urlencode(params))
+    return list(dict.fromkeys(paths))
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -137,9 +161,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per page kind")
     parser.add_argument("--wrk-seconds", type=int, default=15)
     parser.add_argument("--corpus", default="", help="how the data dir was made, for the report")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the typical-search mix")
     args = parser.parse_args()
 
     ids = sample_ids(args.data_dir, 200)
+    typical = typical_search_paths(args.data_dir, args.requests + 3, args.seed)
+    typical_warmup, typical = typical[:3], typical[3:]
     with sqlite3.connect(f"file:{args.data_dir / 'trialfinder.sqlite3'}?mode=ro", uri=True) as conn:
         studies, sites = (conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("studies", "sites"))
 
@@ -147,10 +174,14 @@ def main() -> None:
     try:
         table = ResultTable(["page", "requests", "p50", "p95", "max"])
         for name, paths in (("trial page `/study/{id}` (200 ids)", [f"/study/{i}" for i in ids]),
+                            (f"typical search pages ({len(typical)} distinct, each asked once; see "
+                             "`typical_search_paths`)", typical),
                             (f"search near a place `{SEARCH_PATH}`", [SEARCH_PATH]),
                             (f"search without a place `{SEARCH_PLAIN_PATH}`", [SEARCH_PLAIN_PATH]),
                             ("search, htmx fragment (the near-a-place query, HX-Request)", [SEARCH_PATH])):
-            timings = latencies(base, paths, args.requests) if "htmx" not in name else None
+            warmup = typical_warmup if paths is typical else None
+            timings = latencies(base, paths, min(args.requests, len(paths)) if paths is typical else args.requests,
+                                warmup) if "htmx" not in name else None
             if timings is None:
                 with httpx.Client(base_url=base, timeout=60, headers={"HX-Request": "true"}) as client:
                     timings = []
