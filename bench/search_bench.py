@@ -44,7 +44,7 @@ def make_queries(store: Store, count: int, seed: int) -> list[dict]:
     """count realistic queries: conditions of randomly chosen studies, with the filters of each kind."""
     rng = random.Random(seed)
     ids = store.nct_ids()
-    places = [resolve_place(city) for city in CITIES]
+    places = [(city, resolve_place(city)) for city in CITIES]
     queries: list[dict] = []
     while len(queries) < count:
         raws = store.raws(rng.sample(ids, 50))
@@ -58,8 +58,7 @@ def make_queries(store: Store, count: int, seed: int) -> list[dict]:
             if kind == "keywords+status+age":
                 query |= {"status": "RECRUITING", "age": rng.choice(AGES)}
             if kind == "condition+distance":
-                city = rng.choice(CITIES)
-                place = places[CITIES.index(city)]
+                city, place = rng.choice(places)
                 query |= {"lat": place.lat, "lon": place.lon, "place": city}
             queries.append(query)
             if len(queries) == count:

@@ -83,11 +83,12 @@ def sample_ids(data_dir: Path, count: int) -> list[str]:
     return [row[0] for row in rows[::step]][:count]
 
 
-def latencies(base: str, paths: list[str], requests: int, warmup: list[str] | None = None) -> list[float]:
+def latencies(base: str, paths: list[str], requests: int, warmup: list[str] | None = None,
+              headers: dict[str, str] | None = None) -> list[float]:
     """Milliseconds per sequential request (keep-alive, one at a time) cycling over the paths, after a warm-up
     (first-use caches, index readers) on warmup, by default the first three paths."""
     timings = []
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
         for path in paths[:3] if warmup is None else warmup:
             client.get(path)
         for index in range(requests):
@@ -100,7 +101,7 @@ def latencies(base: str, paths: list[str], requests: int, warmup: list[str] | No
 
 
 def typical_search_paths(data_dir: Path, count: int, seed: int) -> list[str]:
-    """count distinct search pages as people ask for them: the search benchmark's query mix (conditions of random
+    """Up to count distinct search pages (repeats dropped) as people ask for them: the search benchmark's query mix (conditions of random
     studies; a quarter near one of 20 cities, a quarter with an age) under the home page's default status filter,
     recruiting. Each URL is asked once, so nothing is answered from a cache of the same request."""
     store = Store.open(load_settings(data_dir=data_dir).database_url, migrate=False)
@@ -173,22 +174,17 @@ def main() -> None:
     process, base, one_worker = start_server(args.data_dir, workers=1)
     try:
         table = ResultTable(["page", "requests", "p50", "p95", "max"])
-        for name, paths in (("trial page `/study/{id}` (200 ids)", [f"/study/{i}" for i in ids]),
-                            (f"typical search pages ({len(typical)} distinct, each asked once; see "
-                             "`typical_search_paths`)", typical),
-                            (f"search near a place `{SEARCH_PATH}`", [SEARCH_PATH]),
-                            (f"search without a place `{SEARCH_PLAIN_PATH}`", [SEARCH_PLAIN_PATH]),
-                            ("search, htmx fragment (the near-a-place query, HX-Request)", [SEARCH_PATH])):
-            warmup = typical_warmup if paths is typical else None
-            timings = latencies(base, paths, min(args.requests, len(paths)) if paths is typical else args.requests,
-                                warmup) if "htmx" not in name else None
-            if timings is None:
-                with httpx.Client(base_url=base, timeout=60, headers={"HX-Request": "true"}) as client:
-                    timings = []
-                    for _ in range(args.requests):
-                        started = time.perf_counter()
-                        client.get(SEARCH_PATH)
-                        timings.append((time.perf_counter() - started) * 1000)
+        rows = [  # (row name, paths, requests, warm-up paths, request headers)
+            ("trial page `/study/{id}` (200 ids)", [f"/study/{i}" for i in ids], args.requests, None, None),
+            (f"typical search pages ({len(typical)} distinct, each asked once; see `typical_search_paths`)",
+             typical, len(typical), typical_warmup, None),
+            (f"search near a place `{SEARCH_PATH}`", [SEARCH_PATH], args.requests, None, None),
+            (f"search without a place `{SEARCH_PLAIN_PATH}`", [SEARCH_PLAIN_PATH], args.requests, None, None),
+            ("search, htmx fragment (the near-a-place query, HX-Request)", [SEARCH_PATH], args.requests, None,
+             {"HX-Request": "true"}),
+        ]
+        for name, paths, requests, warmup, headers in rows:
+            timings = latencies(base, paths, requests, warmup, headers)
             table.add(name, len(timings), f"{statistics.median(timings):.1f} ms", f"{percentile(timings, .95):.1f} ms",
                       f"{max(timings):.1f} ms")
     finally:
