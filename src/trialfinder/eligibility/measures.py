@@ -256,7 +256,7 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     value = parse_number(tail.group("value"))
     readings = []
     for analyte in dict.fromkeys(_analyte_name(m.group(0)) for m in group):
-        if analyte is None or analyte == "hemoglobin" and _HEMOGLOBIN_VARIANT.match(filler):
+        if analyte is None or (analyte == "hemoglobin" and _HEMOGLOBIN_VARIANT.match(filler)):
             continue
         required = _UNIT_REQUIRED.get(analyte)
         if required and unit not in required:

@@ -10,8 +10,8 @@ from functools import lru_cache
 CONDITIONS: dict[str, tuple[str, ...]] = {
     "type 2 diabetes": ("type 2 diabetes", "type ii diabetes", "type 2 diabetes mellitus", "t2dm", "t2d",
                         "non-insulin-dependent diabetes", "niddm", "diabetes mellitus type 2", "adult-onset diabetes"),
-    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "type 1 diabetes mellitus", "t1dm", "t1d", "insulin-dependent diabetes", "iddm",
-                        "diabetes mellitus type 1", "juvenile diabetes"),
+    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "type 1 diabetes mellitus", "t1dm", "t1d",
+                        "insulin-dependent diabetes", "iddm", "diabetes mellitus type 1", "juvenile diabetes"),
     "diabetes": ("diabetes", "diabetes mellitus", "diabetic", "dm"),
     "hypertension": ("hypertension", "high blood pressure", "htn", "hypertensive"),
     "pulmonary hypertension": ("pulmonary hypertension", "pulmonary arterial hypertension", "pah"),
