@@ -124,7 +124,9 @@ def test_every_hit_of_a_near_search_names_its_nearest_site(corpus):
 
 
 @pytest.mark.parametrize("base", [SearchRequest(), SearchRequest(query="cancer"),
-                                  SearchRequest(query="cancer", statuses=["COMPLETED"], phases=["PHASE2"])])
+                                  SearchRequest(query="cancer", statuses=["COMPLETED"], phases=["PHASE2"]),
+                                  SearchRequest(query="cancer", statuses=["RECRUITING", "COMPLETED"],
+                                                countries=["United States", "France"], has_results=False)])
 def test_facet_counts_equal_the_result_count_when_applied(corpus, base):
     store, engine, raws = corpus
     result = engine.search(SearchRequest(**{**vars(base), "facets": True, "limit": 0}))
@@ -150,6 +152,15 @@ def test_only_the_named_facets_are_counted_and_their_counts_do_not_change(corpus
     assert list(named) == list(names)
     assert named == {name: every[name] for name in names}
     assert all(named[name] for name in names)
+
+
+def test_a_facet_value_with_quotes_and_backslashes_is_counted_not_parsed(corpus):
+    """Facet filters reach the counting as query text: a value typed with quote marks stays one value."""
+    store, engine, raws = corpus
+    result = engine.search(SearchRequest(countries=['Fo"o \\ bar" OR status:"RECRUITING'], facets=True, limit=0))
+    assert result.total == 0
+    assert result.facets["status"] == {}
+    assert sum(result.facets["country"].values()) >= len(raws) // 2
 
 
 def test_an_unknown_facet_name_is_an_error(corpus):

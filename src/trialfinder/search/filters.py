@@ -9,6 +9,7 @@ value alone would give).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import tantivy
@@ -35,24 +36,40 @@ FACET_FIELDS = {
 @dataclass
 class Filters:
     """Filter queries: by facet (left out when counting that facet), the rest (always applied), and the distance
-    filter, one query per index shard (each shard is sent only the NCT numbers it holds)."""
+    filter, one query per index shard (each shard is sent only the NCT numbers it holds). values_by_facet keeps
+    each facet filter's (index field, values), from which facet counting writes its filter aggregations."""
 
     by_facet: dict[str, Query] = field(default_factory=dict)
+    values_by_facet: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     fixed: list[Query] = field(default_factory=list)
     near_by_shard: list[Query] = field(default_factory=list)
     shards: int = 1
     matches_nothing: bool = False
 
-    def all(self, except_facet: str | None = None, shard: int = 0) -> list[Query]:
-        """Every filter query for one shard, optionally without one facet's."""
-        near = [self.near_by_shard[shard]] if self.near_by_shard else []
-        return [query for name, query in self.by_facet.items() if name != except_facet] + self.fixed + near
+    def add_facet(self, facet: str, schema: tantivy.Schema, values: list[str]) -> None:
+        """Keep only studies with any of these values of a facet."""
+        name = FACET_FIELDS[facet]
+        self.by_facet[facet] = any_value(schema, name, values)
+        self.values_by_facet[facet] = (name, values)
 
-    def queries(self, parts: list[Query], except_facet: str | None = None) -> list[Query]:
-        """The scored parts AND the filters, one query per shard."""
+    def all(self, except_facets: Collection[str] = (), shard: int = 0) -> list[Query]:
+        """Every filter query for one shard, optionally without some facets'."""
+        near = [self.near_by_shard[shard]] if self.near_by_shard else []
+        return [query for name, query in self.by_facet.items() if name not in except_facets] + self.fixed + near
+
+    def queries(self, parts: list[Query], except_facets: Collection[str] = ()) -> list[Query]:
+        """The scored parts AND the filters (optionally without some facets'), one query per shard."""
         if not self.near_by_shard:
-            return [combine(parts, self.all(except_facet))] * self.shards
-        return [combine(parts, self.all(except_facet, shard)) for shard in range(self.shards)]
+            return [combine(parts, self.all(except_facets))] * self.shards
+        return [combine(parts, self.all(except_facets, shard)) for shard in range(self.shards)]
+
+    def facet_filter_text(self, except_facet: str | None = None) -> str:
+        """The facet filters but one, in tantivy's query language (for a filter aggregation); "" when none."""
+        groups = []
+        for facet, (name, values) in self.values_by_facet.items():
+            if facet != except_facet:
+                groups.append("(" + " OR ".join(f'{name}:"{_quoted(value)}"' for value in values) + ")")
+        return " AND ".join(groups)
 
 
 def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: NearbyStudies | None,
@@ -62,7 +79,7 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
 
     def keyword(facet: str, values: list[str]) -> None:
         if values:
-            filters.by_facet[facet] = any_value(schema, FACET_FIELDS[facet], values)
+            filters.add_facet(facet, schema, values)
 
     keyword("status", normalize_all("status", request.statuses))
     keyword("phase", normalize_all("phase", request.phases))
@@ -74,7 +91,7 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
     keyword("age_group", normalize_all("age_group", request.age_groups))
     for facet, flag in (("has_results", request.has_results), ("healthy_volunteers", request.healthy_volunteers)):
         if flag is not None:
-            filters.by_facet[facet] = Query.term_query(schema, FACET_FIELDS[facet], "true" if flag else "false")
+            filters.add_facet(facet, schema, ["true" if flag else "false"])
 
     if request.age is not None:
         age = float(request.age)
@@ -95,6 +112,11 @@ def request_filters(schema: tantivy.Schema, request: SearchRequest, nearby: Near
             filters.near_by_shard = [Query.term_set_query(schema, "geo", codes.tolist())
                                      for codes in shard_of_codes(nearby.filter_codes, shards)]
     return filters
+
+
+def _quoted(value: str) -> str:
+    """A value inside a double-quoted term of tantivy's query language."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def any_value(schema: tantivy.Schema, name: str, values: list[str]) -> Query:

@@ -86,17 +86,10 @@ class ShardedSearcher:
         return self._searchers[address.shard].doc(address.address)
 
     def aggregate(self, query: ShardQuery, spec: dict) -> dict:
-        """Terms aggregations (the only kind search asks for) over every shard, bucket counts added up (in no
-        particular order: the caller orders them)."""
+        """Terms aggregations, optionally inside filter aggregations (the kinds search asks for), over every shard:
+        bucket and document counts added up (buckets in no particular order: the caller orders them)."""
         results = self._each(query, lambda searcher, shard_query: searcher.aggregate(shard_query, spec))
-        merged: dict[str, dict] = {}
-        for name in spec:
-            counts: dict[Any, int] = {}
-            for result in results:
-                for bucket in result.get(name, {}).get("buckets", []):
-                    counts[bucket["key"]] = counts.get(bucket["key"], 0) + int(bucket["doc_count"])
-            merged[name] = {"buckets": [{"key": key, "doc_count": value} for key, value in counts.items()]}
-        return merged
+        return _merged(spec, results)
 
     def _each(self, query: ShardQuery, call: Callable[[tantivy.Searcher, Query], T]) -> list[T]:
         """call on every shard's searcher with its query: all but the first on pool threads, the first here."""
@@ -109,3 +102,20 @@ class ShardedSearcher:
                    for searcher, shard_query in zip(self._searchers[1:], queries[1:])]
         first = call(self._searchers[0], queries[0])
         return [first, *(future.result() for future in futures)]
+
+
+def _merged(spec: dict, results: list[dict]) -> dict:
+    """The shards' aggregation results added up, following the spec's nesting."""
+    merged: dict[str, dict] = {}
+    for name, request in spec.items():
+        parts = [result.get(name, {}) for result in results]
+        if "filter" in request:
+            merged[name] = {"doc_count": sum(int(part.get("doc_count", 0)) for part in parts),
+                            **_merged(request.get("aggs", {}), parts)}
+            continue
+        counts: dict[Any, int] = {}
+        for part in parts:
+            for bucket in part.get("buckets", []):
+                counts[bucket["key"]] = counts.get(bucket["key"], 0) + int(bucket["doc_count"])
+        merged[name] = {"buckets": [{"key": key, "doc_count": value} for key, value in counts.items()]}
+    return merged
