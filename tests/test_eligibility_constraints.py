@@ -335,3 +335,92 @@ def test_time_window_counts_start_at_a_number_boundary() -> None:
                          (">=2 weeks since radiotherapy", 2.0)):
         windows = [c for c in extract_constraints(text) if isinstance(c, TimeWindowConstraint)]
         assert [(w.amount, w.time_unit) for w in windows] == [(amount, "weeks")], text
+
+
+def _readings(text: str, kind: str = "inclusion") -> list[tuple[str, str | None, str, bool, bool]]:
+    return [(c.type, getattr(c, "concept", None), c.polarity, c.negated, c.hypothetical)
+            for c in extract_constraints(text, kind) if isinstance(c, MentionConstraint)]
+
+
+def test_a_hyphenated_negative_names_a_subtype_and_negates_nothing() -> None:
+    found = _readings("Required tumor parameters for high-risk node-negative disease; NOTE: AJCC 5th edition")
+    assert found and not any(negated for _, _, _, negated, _ in found)
+    assert ("condition", "cancer", "require", False, False) in found
+
+
+def test_ineligible_for_a_treatment_is_hypothetical_not_a_negation_of_what_came_before() -> None:
+    text = ("HD, relapsed after prior autologous transplant or after 2 or more combination chemotherapy regimens and "
+            "ineligible for autologous PBSC transplant.")
+    found = {c.text: c for c in only(text, MentionConstraint)}
+    assert found["autologous transplant"].polarity == "require" and not found["autologous transplant"].negated
+    assert found["autologous PBSC transplant"].hypothetical
+
+
+def test_an_exception_holds_to_the_end_of_its_clause() -> None:
+    text = ("Suspicious palpable nodes in the contralateral axilla or palpable supraclavicular or infraclavicular "
+            "nodes, unless there is biopsy evidence that these are not involved with tumor.")
+    assert not [c for c in only(text, MentionConstraint) if c.concept == "cancer"]
+
+
+@pytest.mark.parametrize("text", [
+    "Disorders that mimic PD.",
+    "ECOG performance status of 3 or more (See NIH Bone and Marrow Consortium Supportive Care Guidelines for "
+    "Allogeneic Hematopoietic Stem Cell Transplant Recipients)",
+    "Neuropathy-Sensory >= grade 2 per the National Cancer Institute's (NCI's) Common Toxicity Criteria",
+    "Have a current chronic medical condition for which influenza vaccine is normally recommended.",
+])
+def test_names_that_are_about_something_else_are_not_constraints(text: str) -> None:
+    concepts = {c.concept for c in only(text, MentionConstraint, "exclusion")}
+    assert not concepts & {"parkinson's disease", "organ transplantation", "cancer", "vaccination"}
+
+
+def test_without_in_a_permission_describes_whom_it_permits() -> None:
+    assert not only("Primary amyloidosis without subsequent multiple myeloma allowed", MentionConstraint)
+    (prohibited,) = only("No prior chemotherapy allowed", MentionConstraint)
+    assert prohibited.polarity == "forbid"
+
+
+def test_a_sentence_opening_with_if_is_conditional_throughout() -> None:
+    text = ("If previously treated with interferon or ribavirin, must not have a lack of sustained virological "
+            "response as shown by the presence of HCV RNA in serum six months after stopping therapy.")
+    (hcv,) = [c for c in only(text, MentionConstraint, "exclusion") if c.concept == "hepatitis c"]
+    assert hcv.hypothetical
+    (firm,) = only("Patients must not have received ribavirin in the past.", MentionConstraint, "exclusion")
+    assert not firm.hypothetical
+
+
+def test_the_age_of_something_else_or_of_a_sub_list_is_no_age_requirement() -> None:
+    assert not only("Turner's syndrome-compatible karyotype. Bone age no greater than 11 years", ThresholdConstraint)
+    (lead_in,) = only("Age 65-70 years:", ThresholdConstraint)
+    assert lead_in.hypothetical
+    (required,) = only("Patients aged 18 years or older with one of the following:", ThresholdConstraint)
+    assert not required.hypothetical
+
+
+def test_a_rule_for_women_who_can_bear_children_is_no_sex_restriction() -> None:
+    text = "Female subjects, on a reliable method of birth control or not physically able to bear children."
+    assert not [c for c in extract_constraints(text) if c.type == "sex"]
+    assert [c.sex for c in extract_constraints("Female subjects aged 18 to 45") if c.type == "sex"] == ["female"]
+
+
+def test_a_negation_covers_the_same_name_said_again_later_in_the_criterion() -> None:
+    text = ("Patient must not have a history of anterior segment surgery or trauma which could affect corneal "
+            "sensitivity (e.g., cataract surgery or any surgery involving a limbal or corneal incision).")
+    surgeries = [c for c in only(text, MentionConstraint) if c.concept == "surgery"]
+    assert surgeries and {c.polarity for c in surgeries} == {"forbid"}
+    # an un-negated name before the negated one is an alternative, not in its scope
+    syncope = {c.polarity for c in only("VT with syncope, or VT without syncope", MentionConstraint)}
+    assert syncope == {"require", "forbid"}
+
+
+def test_a_state_word_inside_the_name_is_a_qualifier() -> None:
+    (liver,) = [c for c in only("Decompensated liver disease, as marked by bilirubin > 4 mg%", MentionConstraint,
+                                "exclusion") if c.concept == "liver disease"]
+    assert liver.qualifiers == ("decompensated",)
+
+
+def test_a_number_that_counts_minutes_is_no_lab_value() -> None:
+    text = "Increase of >= 15% over baseline FEV1 approximately 15-20 minutes after beta-2 agonist inhalation"
+    assert not [c for c in only(text, ThresholdConstraint) if c.analyte == "fev1"]
+    (ratio,) = [c for c in only("FEV1/FVC<0.7%", ThresholdConstraint)]
+    assert (ratio.analyte, ratio.normalized_value) == ("fev1_fvc", 0.7)

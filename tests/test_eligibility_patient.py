@@ -182,3 +182,19 @@ def test_type_1_diabetes_written_with_a_gloss_is_not_met_by_type_2(criterion: st
     type_1 = profile_from_text("Has type 1 (juvenile) diabetes since age 9.")
     assert [m.concept for m in type_1.diagnoses] == ["type 1 diabetes"]
     assert evaluate(conditions[0], type_1).status == "not_met"
+
+
+@pytest.mark.parametrize(("note", "criterion", "expected"), [
+    # a TIA is not a stroke, and one seizure is not epilepsy; epilepsy does mean seizures
+    ("62-year-old man with an acute stroke.", "Transient ischemic attack (TIA) as the qualifying event", "unknown"),
+    ("44 year old woman with a seizure after an intracranial bleed.", "History of seizure disorder", "unknown"),
+    ("30-year-old woman with epilepsy since childhood.", "History of seizures", "not_met"),
+    # "Type 1 or type 2 diabetes" names both types
+    ("Has type 1 (juvenile) diabetes since age 9.", "Type 1 or type 2 diabetes", "not_met"),
+])
+def test_names_the_lexicon_keeps_apart(note: str, criterion: str, expected: str) -> None:
+    profile = profile_from_text(note)
+    verdicts = [evaluate(c, profile).status for c in extract_constraints(criterion, "exclusion")
+                if c.type == "condition"]
+    assert verdicts == [expected]
+

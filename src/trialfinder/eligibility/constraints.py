@@ -17,7 +17,7 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import concept_of, lexicon_regex
+from .terms import concept_of, lexicon_regex, normalize_term
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
@@ -47,6 +47,9 @@ _AGE_AFTER_BLOCK = re.compile(
     r"therapy|remission|disease|smoking|exposure|continuous|stable)|duration|disease[\s\-]free|relapse[\s\-]free)\b",
     re.IGNORECASE,
 )
+# "Bone age no greater than 11 years", "gestational age": the age of something else than the patient.
+_NOT_THE_PATIENTS_AGE = re.compile(r"\b(?:bone|skeletal|gestational|mental|developmental|reading)\s+age\b",
+                                   re.IGNORECASE)
 _AGE_WORD_COMPARATORS = {"older than": ">", "younger than": "<", "over": ">", "under": "<", "above": ">",
                          "below": "<", "up to": "<=", "maximum": "<=", "minimum": ">="}
 
@@ -84,6 +87,8 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
             if unit.startswith(("month",)) and not has_prefix:
                 continue
             if _AGE_CONTEXT_BLOCK.search(text[max(0, match.start() - 40) : match.start()]) and not has_prefix:
+                continue
+            if _NOT_THE_PATIENTS_AGE.search(text[max(0, match.start() - 30) : match.end()]):
                 continue
             if re.match(r"\s*(?:%|mg|kg|days|weeks|cm|mm)", text[match.end() : match.end() + 5]):
                 continue
@@ -143,7 +148,8 @@ _SEX_LEAD = re.compile(
 )
 _SEX_CONDITIONAL = re.compile(
     r"\b(?:childbearing|child-bearing|reproductive|fertile|must|should|agree|willing|contracepti\w*|partners?|"
-    r"sexually|condoms?|who|pregnan\w*|lactat\w*|breast[\s\-]?feed\w*|anticonception)\b",
+    r"sexually|condoms?|who|pregnan\w*|lactat\w*|breast[\s\-]?feed\w*|anticonception|birth\s+control|"
+    r"bear\s+children)\b",
     re.IGNORECASE,
 )
 _BOTH_SEXES = re.compile(r"\b(?:males?|men)\s*(?:or|and|/|&)\s*(?:females?|women)\b|\b(?:females?|women)\s*(?:or|and|/|&)"
@@ -322,9 +328,12 @@ def _nearest_mention(mentions: list[tuple[re.Match[str], str]], start: int, end:
 
 
 _QUALIFIER_BEFORE = re.compile(r"\b(?:for|of\s+the|to\s+the|to|against|in)\s+(?:[\w\-]+\s+){0,4}$", re.IGNORECASE)
-# "cancer care", "cancer-directed therapy": the disease name qualifies another noun.
-_QUALIFIER_AFTER = re.compile(r"^\s*-?\s*(?:care|directed|related|centers?|centres?|clinics?|screening|registry|modifying)\b",
-                              re.IGNORECASE)
+# "cancer care", "cancer-directed therapy": the disease name qualifies another noun; "National Cancer Institute's
+# Common Toxicity Criteria": it is part of the name of a body or a scale.
+_QUALIFIER_AFTER = re.compile(
+    r"^\s*-?\s*(?:care|directed|related|centers?|centres?|clinics?|screening|registry|modifying|institutes?|"
+    r"society|foundation|association|network|consortium|criteria|scales?|questionnaires?|inventory)\b",
+    re.IGNORECASE)
 
 # Names outside any lexicon, recognised by their shape: a disease word ("-itis", "-emia", ...), a drug stem, or a
 # head noun ("disease", "therapy", ...) with the words that qualify it ("mesenteric ischemia", "antiviral therapy").
@@ -387,7 +396,8 @@ _MODIFIER_STOP = frozenset({
     "most", "one", "two", "three", "first", "second", "third", "line", "lines", "due", "related", "receiving",
     "received", "receive", "taking", "use", "using", "used", "under", "undergoing", "undergo", "after", "before",
     "during", "within", "following", "since", "into", "per", "via", "requiring", "require", "requires", "needing",
-    "need", "treated", "treatment", "treat", "therapy", "if", "when", "while", "where", "whose", "there", "here",
+    "need", "required", "treated", "treatment", "treat", "therapy", "if", "when", "while", "where", "whose",
+    "there", "here",
     "some", "many", "few", "several", "only", "also", "very", "well", "so", "then", "than", "what", "like",
     "associated", "caused", "induced", "secondary", "defined", "according", "per", "up", "out", "over", "above",
     "below", "between", "against", "about", "around", "whether", "excluding", "except", "unless", "type", "grade",
@@ -516,6 +526,8 @@ def _resolve_overlaps(candidates: list[tuple[int, int, str, str | None, int]]) -
 
 
 _REQUIRING_BEFORE = re.compile(r"\b(?:requiring|required|requires?|needing)\s+(?:any\s+)?$", re.IGNORECASE)
+# "a chronic condition for which influenza vaccine is recommended": the therapy only says which condition is meant.
+_FOR_WHICH_BEFORE = re.compile(r"\bfor\s+which\s+(?:(?:an?|the|any)\s+)?$", re.IGNORECASE)
 
 
 def _qualifies_condition(text: str, start: int, kept: list[tuple[int, int, str, str | None]]) -> bool:
@@ -525,6 +537,8 @@ def _qualifies_condition(text: str, start: int, kept: list[tuple[int, int, str, 
     criterion lets in. (In an inclusion, "diabetes requiring insulin" does require insulin, so it stays.)
     """
     window_start = max(0, start - 30)
+    if _FOR_WHICH_BEFORE.search(text, window_start, start):
+        return True
     lead = _REQUIRING_BEFORE.search(text, window_start, start)
     return bool(lead) and any(kind == "condition" and 0 <= lead.start() - end <= 40 for _, end, kind, _ in kept)
 
@@ -558,14 +572,41 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             type=mention_type, span=(start, end), text=surface,
             polarity=_polarity(kind, negated), negated=negated,
             hypothetical=context.hypothetical, term=surface.lower(), concept=concept,
-            time_limited=time_limited, qualifiers=state_qualifiers(text, start),
+            time_limited=time_limited, qualifiers=state_qualifiers(text, _last_word_start(text, start, end)),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
+    found = _negation_carried_forward(found, kind)
     unique: dict[tuple[str, str | None, str, bool], MentionConstraint] = {}
     for constraint in sorted(found, key=lambda c: c.span):
         key = (constraint.type, constraint.concept or constraint.term, constraint.polarity, constraint.hypothetical)
         unique.setdefault(key, constraint)
     return list(unique.values())
+
+
+def _last_word_start(text: str, start: int, end: int) -> int:
+    """Where the last word of text[start:end] starts: states are read before it, so that a state word inside
+    the name ("Decompensated liver disease") counts like one before it."""
+    space = max(text.rfind(" ", start, end), text.rfind("-", start, end))
+    return space + 1 if space >= start else start
+
+
+def _negation_carried_forward(found: list[MentionConstraint], kind: str) -> list[MentionConstraint]:
+    """A negated name stays negated where the criterion names it again, past the negation's word limit.
+
+    "must not have a history of anterior segment surgery or trauma ... (e.g., cataract surgery or any surgery
+    involving a corneal incision)": the later surgeries are the same thing the criterion forbids, not a
+    requirement.
+    """
+    negated_keys: set[tuple[str, str]] = set()
+    carried = []
+    for constraint in sorted(found, key=lambda c: c.span):
+        key = (constraint.type, constraint.concept or normalize_term(constraint.term))
+        if constraint.negated:
+            negated_keys.add(key)
+        elif key in negated_keys and not constraint.hypothetical:
+            constraint = replace(constraint, negated=True, polarity=_polarity(kind, True))
+        carried.append(constraint)
+    return carried
 
 
 _ELLIPSIS_BEFORE = re.compile(r"(?P<word>[A-Za-z][A-Za-z\-]{2,})\s*(?:,\s*|\s+)(?:or|and|and/or)\s+$|"
@@ -650,9 +691,18 @@ def _age_in_context(age: ThresholdConstraint, criterion_text: str) -> ThresholdC
     before = criterion_text[: age.span[0]]
     if _AGE_NEGATED_BEFORE.match(before):
         return replace(age, negated=True, polarity="forbid" if age.polarity == "require" else "require")
-    if _AGE_CONDITION_BEFORE.search(before[-160:]):
+    if _AGE_CONDITION_BEFORE.search(before[-160:]) or _introduces_sub_items(age, criterion_text):
         return replace(age, hypothetical=True)
     return age
+
+
+def _introduces_sub_items(age: ThresholdConstraint, criterion_text: str) -> bool:
+    """ "Age 65-70 years:" over a list of requirements: the age says whom the list is for, it requires nothing."""
+    stripped = criterion_text.rstrip()
+    if not stripped.endswith(":"):
+        return False
+    rest = criterion_text[: age.span[0]] + criterion_text[age.span[1] :]
+    return len(re.findall(r"[A-Za-z]{2,}", rest)) <= 3
 
 
 # Durations that are not windows around a past event.

@@ -19,9 +19,11 @@ _PRE_NEGATION = re.compile(
     r"do\s+not|cannot|unable\s+to\s+have|no\s+longer)\b",
     re.IGNORECASE,
 )
+# "node-negative", "HER2-negative": a hyphenated "negative" names a subtype, it negates nothing; "ineligible for"
+# names a treatment the patient cannot get (hypothetical, below), it does not rule out the words before it.
 _POST_NEGATION = re.compile(
-    r"^[^.;:]{0,60}?\b(?:is|are|was|were|be)?\s*(?:not\s+(?:allowed|permitted|eligible|acceptable)|prohibited|"
-    r"ruled\s+out|excluded|ineligible|disallowed|is\s+absent|are\s+absent|negative)\b",
+    r"^[^.;:]{0,60}?\b(?:is|are|was|were|be)?\s*(?:not\s+(?:allowed|permitted|eligible|acceptable)(?!\s+for\b)|"
+    r"prohibited|ruled\s+out|excluded|ineligible(?!\s+for\b)|disallowed|is\s+absent|are\s+absent|(?<!-)negative)\b",
     re.IGNORECASE,
 )
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
@@ -33,7 +35,7 @@ _PRE_HYPOTHETICAL = re.compile(
     r"\b(?:if|whether|in\s+case\s+of|planned|planning|plans?\s+to|plan\s+for|scheduled\s+(?:for|to)|"
     r"expected\s+to|anticipated|anticipate|intends?\s+to|intention\s+to|willing\s+to|willingness\s+to|agrees?\s+to|"
     r"consent\s+to|may\s+(?:require|need|receive|undergo)|will\s+(?:require|need|receive|undergo)|likely\s+to|"
-    r"candidates?\s+for|eligible\s+for|need(?:s)?\s+to\s+undergo|to\s+undergo|wish(?:es)?\s+to|desire\s+to|"
+    r"candidates?\s+for|(?:in|not\s+)?eligible\s+for|unfit\s+for|unsuitable\s+for|need(?:s)?\s+to\s+undergo|to\s+undergo|wish(?:es)?\s+to|desire\s+to|"
     r"become|becoming|avoid|prevent(?:ion\s+of)?|risk\s+of|future|during\s+the\s+study)\b",
     re.IGNORECASE,
 )
@@ -41,7 +43,9 @@ _PRE_HYPOTHETICAL = re.compile(
 _PSEUDO = re.compile(
     r"\b(?:family\s+history\s+of|first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
     r"with\s+(?:the\s+)?exception\s+of|apart\s+from|aside\s+from|hypersensitivity\s+to|allerg(?:y|ies|ic)\s+to|"
-    r"intolerance\s+to|contraindications?\s+(?:to|for)|partner|unless|unrelated\s+to)\b",
+    r"intolerance\s+to|contraindications?\s+(?:to|for)|partner|unless|unrelated\s+to|"
+    # "Disorders that mimic PD", "(See ... Guidelines for Stem Cell Transplant Recipients)": about something else
+    r"mimic(?:s|king)?|resembl(?:e|es|ing)|guidelines?\s+(?:for|on)|\(\s*see)\b",
     re.IGNORECASE,
 )
 # An exception names one thing; a list that follows it ("other than LDH (such as head trauma, ...)") is back in
@@ -60,12 +64,35 @@ class MentionContext:
     permitted: bool
 
 
-def _clause_before(text: str, start: int) -> str:
+# An exception opens a clause and holds to its end, however long: "..., unless there is biopsy evidence that these
+# are not involved with tumor" excepts the tumor, it does not forbid it.
+_EXCEPTION_OPENING = re.compile(
+    r"^(?:except(?:\s+for)?|unless|other\s+than|excluding|apart\s+from|aside\s+from|with\s+(?:the\s+)?exception\s+of)\b",
+    re.IGNORECASE,
+)
+# "If previously treated with interferon, must not have ... HCV RNA ...": every mention of a sentence that opens
+# with a condition holds only for the patients it names.
+_CONDITIONAL_SENTENCE = re.compile(r"^\W*(?:if|in\s+case\s+of|in\s+the\s+case\s+of)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.;]\s")
+# "Primary amyloidosis without myeloma allowed": "without" describes whom the text permits, it forbids nothing.
+_WITHOUT_LAST = re.compile(r"\bwithout\b(?!.*\b(?:no|not|never|none|free\s+of|absence\s+of)\b)[^,;]*$", re.IGNORECASE)
+
+
+def _clause(text: str, start: int) -> str:
+    """The words from the last clause break up to text[start]."""
     window = text[max(0, start - 160) : start]
     breaks = list(_SCOPE_BREAK.finditer(window))
-    clause = window[breaks[-1].start() :] if breaks else window
-    words = clause.split()
+    return window[breaks[-1].start() :] if breaks else window
+
+
+def _clause_before(text: str, start: int) -> str:
+    words = _clause(text, start).split()
     return " ".join(words[-_SCOPE_WORDS:])
+
+
+def _sentence_before(text: str, start: int) -> str:
+    ends = list(_SENTENCE_END.finditer(text, 0, start))
+    return text[ends[-1].end() if ends else 0 : start]
 
 
 def mention_context(text: str, start: int, end: int) -> MentionContext:
@@ -74,9 +101,14 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     after = text[end : end + 80]
     pseudo = list(_PSEUDO.finditer(before))
     ignored = bool(pseudo) and not _EXAMPLES_AFTER_EXCEPTION.search(before[pseudo[-1].end() :])
+    clause = _clause(text, start).lstrip(" ,.;:")
+    if _EXCEPTION_OPENING.match(clause) and not _EXAMPLES_AFTER_EXCEPTION.search(clause):
+        ignored = True
     negated = bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
-    hypothetical = bool(_PRE_HYPOTHETICAL.search(before))
-    permitted = not negated and bool(_POST_PERMISSION.match(after))
+    hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(_sentence_before(text, start)))
+    permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
+    if permitted:
+        negated = False
     return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted)
 
 

@@ -157,7 +157,10 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
     if analyte == "hba1c" and unit == "mmol/mol":
         return round(value / 10.929 + 2.15, 2), "%"
     if analyte == "fev1_fvc":
-        # written as a ratio (0.7) or a percentage (70%, or a bare 70)
+        # written as a ratio (0.7) or a percentage (70%, or a bare 70); "FEV1/FVC < 0.7%" is the ratio with a
+        # stray percent sign (no ratio is 0.7 per cent)
+        if unit == "%" and value <= 1:
+            return value, "ratio"
         if unit == "%" or (unit is None and value > 1):
             return round(value / 100, 4), "ratio"
         return (value, "ratio") if unit is None else (None, None)
@@ -227,6 +230,15 @@ def _analyte_name(surface: str) -> str | None:
     return None
 
 
+_DURATION_AFTER = re.compile(r"\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b",
+                             re.IGNORECASE)
+
+
+def _has_no_unit(tail: re.Match[str]) -> bool:
+    """Whether a reading's number has no unit of its own (so a word after it may say what it counts)."""
+    return not (tail.group("unit") or tail.group("unit1"))
+
+
 def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bool) -> list[LabReading]:
     tail = _READING_TAIL.match(text, group[-1].end())
     if not tail:
@@ -244,6 +256,9 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     if high is not None and comparator not in {"between"}:
         high = None
     end = tail.start() + len(tail.group(0).rstrip())
+    if _has_no_unit(tail) and _DURATION_AFTER.match(text, end):
+        # "FEV1 approximately 15-20 minutes after albuterol": a time, not a value of the analyte
+        return []
     after = post_comparator(text[end : end + 20])
     if comparator is None and after:
         comparator = after
