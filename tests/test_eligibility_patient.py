@@ -198,3 +198,24 @@ def test_names_the_lexicon_keeps_apart(note: str, criterion: str, expected: str)
                 if c.type == "condition"]
     assert verdicts == [expected]
 
+
+@pytest.mark.parametrize(("note", "pregnant"), [
+    ("34 year old woman. Past Medical History: History of gestational diabetes mellitus, Hypertension with "
+     "pregnancy, c-section x 2", None),
+    ("A 2-day-old girl. She was born at 38 weeks gestation, after an uncomplicated pregnancy.", None),
+    ("The baby's mother had a normal pregnancy with no complication.", None),
+    ("19 yo Hispanic female G1P1 at 32+ 6 weeks of gestational age presented to the OB clinic.", True),
+    ("25-year-old G1 P1 pregnant woman who is 24W3D gestational old.", True),
+    ("Beta hcg: negative for pregnancy.", False),
+    ("Her pregnancy test is negative and she is not breastfeeding.", False),
+])
+def test_the_patient_is_pregnant_only_when_the_note_says_so_now(note: str, pregnant: bool | None) -> None:
+    assert profile_from_text(note).pregnant is pregnant
+
+
+def test_a_negated_narrower_kind_does_not_rule_out_the_condition() -> None:
+    profile = profile_from_text("Lipase is high. Cross-sectional imaging was negative for obstructive pancreatitis.")
+    assert not profile.absent_conditions
+    plain = profile_from_text("Imaging was negative for pancreatitis. She has never received chemotherapy.")
+    assert [m.concept for m in plain.absent_conditions] == ["pancreatitis"]
+    assert [m.concept for m in plain.absent_therapies] == ["chemotherapy"]

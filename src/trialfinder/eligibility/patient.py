@@ -102,7 +102,16 @@ _FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|she|her|mrs|mother)\b|{_AGE_
 _MALE = re.compile(rf"\b(?:man|male|boy|gentleman|he|his|him|mr|father)\b|{_AGE_THEN}M\b)", re.IGNORECASE)
 _ECOG = re.compile(r"\b(?:ECOG|Zubrod|WHO)\b[^0-9.;]{0,25}?(?P<score>[0-5])\b", re.IGNORECASE)
 _KARNOFSKY = re.compile(r"\b(?:Karnofsky|KPS)\b[^0-9.;]{0,25}?(?P<score>\d{2,3})\b", re.IGNORECASE)
-_PREGNANT = re.compile(r"\b(?:pregnant|pregnancy|gravid|\d+\s*weeks?\s+(?:of\s+)?gestation)\b", re.IGNORECASE)
+# The patient is pregnant now: "pregnant", "gravid", "at 32 weeks of gestation". The bare noun "pregnancy" in a note
+# is mostly history ("hypertension with pregnancy", "after an uncomplicated pregnancy") and says nothing by itself;
+# it counts only as a test result.
+_PREGNANT = re.compile(
+    r"\b(?:pregnant|gravid|\d+\s*(?:weeks?|w)\s+(?:of\s+)?gestation(?:al)?|"
+    r"pregnancy\s+test\s+(?:is\s+|was\s+)?(?:positive|negative)|(?:positive|negative)\s+(?:for\s+)?pregnancy)\b",
+    re.IGNORECASE,
+)
+# "born at 38 weeks gestation": the patient's own birth, "the mother had ...": someone else's pregnancy.
+_NOT_THE_PATIENTS_PREGNANCY = re.compile(r"\b(?:born|delivered|mother|mom)\b[^.;]{0,30}$", re.IGNORECASE)
 _BREASTFEEDING = re.compile(r"\b(?:breast[\s\-]?feeding|lactating|nursing\s+(?:her|a|an)\b)", re.IGNORECASE)
 _ABBREVIATION_TOKEN = re.compile(r"\b[A-Z][A-Za-z0-9\-]{1,5}\b")
 
@@ -148,6 +157,10 @@ def _state(text: str, pattern: re.Pattern[str]) -> bool | None:
         context = mention_context(text, match.start(), match.end())
         if context.ignored or context.hypothetical:
             continue
+        if pattern is _PREGNANT and _NOT_THE_PATIENTS_PREGNANCY.search(text[max(0, match.start() - 40) : match.start()]):
+            continue
+        if re.search(r"\bnegative\b", match.group(0), re.IGNORECASE):
+            return False
         return not context.negated
     return None
 
@@ -164,6 +177,9 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         context = mention_context(text, start, end)
         if context.ignored or context.hypothetical:
             continue
+        if context.negated and _narrowed_by_word_before(text, start):
+            # "negative for obstructive pancreatitis" rules out one kind, not every pancreatitis
+            continue
         concept = concept_of(surface, kind)
         mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end],
                           qualifiers=state_qualifiers(text, start))
@@ -172,6 +188,26 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
     for key in present:
         absent.pop(key, None)
     return tuple(present.values()), tuple(absent.values())
+
+
+# A word right before a negated name that makes it one kind of the thing: an adjective by its ending
+# ("obstructive", "alcoholic", "metabolic", "interstitial") or a hyphenated modifier ("low-dose"). Verbs
+# ("never received chemotherapy") and words that only say how sure or how recent do not narrow.
+_NARROWING_WORD = re.compile(r"^(?:[a-z]+(?:ive|ic|al|ous|ar|ary|oid|ile)|[a-z]+-[a-z]+)$")
+_NOT_NARROWING = frozenset("""
+medical clinical surgical significant typical usual several historical additional potential personal general
+total usual similar particular regular normal abnormal natural original physical official critical
+""".split())
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s*$")
+
+
+def _narrowed_by_word_before(text: str, start: int) -> bool:
+    """Whether the word right before a mention narrows it ("obstructive pancreatitis", "low-dose dexamethasone")."""
+    match = _WORD_BEFORE.search(text[max(0, start - 40) : start])
+    if not match:
+        return False
+    word = match.group(1).lower()
+    return bool(_NARROWING_WORD.match(word)) and word not in _NOT_NARROWING
 
 
 Status = Literal["met", "not_met", "unknown"]
