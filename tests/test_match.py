@@ -305,3 +305,16 @@ def test_eligibility_panel(site):
     assert "Does not fit" in answered.text and "Fits" in answered.text
     assert site.get("/study/nct90000003/eligibility", follow_redirects=False).status_code == 301
     assert site.get("/study/NCT99999999/eligibility").status_code == 404
+
+
+def test_one_missing_alternative_does_not_fail_an_inclusion():
+    criteria = ("Inclusion Criteria:\n\n* Men & women with VF, VT with syncope, or VT without syncope, but with "
+                "ejection fraction less than or equal to .40, chest pain, or near syncope.\n")
+    study = study_from_dict(record("NCT6", "Arrhythmia", ["Ventricular Tachycardia"], criteria))
+    patient = as_patient("65 yo man with ventricular tachycardia and syncope, but denies chest pain.")
+    verdict = next(v for v in assess(study, patient) if v.criterion.startswith("Men & women"))
+    assert not verdict.hard  # at most the soft hint of the shared phrase
+    # without alternatives, the one requirement the patient lacks still fails the criterion
+    single = study_from_dict(record("NCT7", "Chest pain", ["Chest Pain"], "Inclusion Criteria:\n\n* Chest pain\n"))
+    single_verdict = next(v for v in assess(single, patient) if v.criterion == "Chest pain")
+    assert single_verdict.status == "not_met" and single_verdict.hard

@@ -20,6 +20,7 @@ HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance
 # "No other prior malignancy", "a second primary cancer": the criterion is about a condition besides the one the
 # trial is for, which the rules cannot tell apart from the patient's own; such a not_met only counts as soft.
 _OTHER_CONDITION = re.compile(r"\b(?:other|another|second|additional|secondary|concomitant)\b", re.IGNORECASE)
+_ALTERNATIVES = re.compile(r"\b(?:or|either)\b", re.IGNORECASE)
 MAX_CRITERION_CHARS = 600  # a "criterion" longer than this is an unsplit paragraph: only rules read it
 
 
@@ -91,8 +92,11 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     passing = [(c, v) for c, v in decided if v.status == "met"]
     mention_requires = [c for c, _ in results if isinstance(c, MentionConstraint) and c.polarity == "require"]
     if failing and criterion.kind == "inclusion" and all(isinstance(c, MentionConstraint) for c, _ in failing):
-        # "NSCLC or SCLC": one required mention the patient has is enough; fail only when every one fails.
-        if len(failing) < len(mention_requires) and any(isinstance(c, MentionConstraint) for c, _ in passing):
+        # "NSCLC or SCLC": one required mention the patient has is enough; fail only when every one fails. When
+        # the others are alternatives the text leaves open ("VT with syncope, ..., chest pain, or near syncope"),
+        # the one the patient lacks decides nothing either.
+        if len(failing) < len(mention_requires) and (
+                any(isinstance(c, MentionConstraint) for c, _ in passing) or _ALTERNATIVES.search(criterion.text)):
             failing = []
     if failing:
         constraint, verdict = failing[0]
@@ -100,6 +104,10 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
             isinstance(constraint, MentionConstraint) and _OTHER_CONDITION.search(criterion.text))
         return CriterionVerdict(criterion.text, criterion.kind, "not_met", verdict.reason, verdict.evidence,
                                 (criterion.start, criterion.end), "rules", hard=hard)
+    if not passing:
+        constraint, verdict = decided[0]
+        return CriterionVerdict(criterion.text, criterion.kind, "unknown", f"partly checked: {verdict.reason}",
+                                verdict.evidence, (criterion.start, criterion.end), "rules")
     if len(passing) == len(results) or criterion.kind == "inclusion" and any(
         isinstance(c, MentionConstraint) for c, _ in passing
     ):
