@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from trialfinder.geo.distance import haversine_km
+
 from test_web_fixtures import (  # noqa: F401
     REFERENCE_ID, in_order, visible_text, web, web_app, web_data_dir, web_services,
 )
@@ -44,7 +46,40 @@ def test_search_near_a_place_shows_nearest_site_distance_and_map(web):
     assert re.search(r"Nearest site .*? \d[\d.,]* mi", text)
     assert 'class="map results-map"' in html
     data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
-    assert data["sites"] and all({"lat", "lon", "title", "href"} <= set(site) for site in data["sites"])
+    assert "sites" not in data and data["source"].startswith("/search/sites.json?")
+    answer = web.get(data["source"])
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    sites = answer.json()["sites"]
+    assert sites and all({"lat", "lon", "title", "detail", "href"} <= set(site) for site in sites)
+    card_ids = re.findall(r'<h3 class="card-title"><a href="/study/(NCT\d{8})"', html)
+    assert {site["href"].removeprefix("/study/") for site in sites} <= set(card_ids)
+    boston = (42.3601, -71.0589)
+    assert all(haversine_km(*boston, site["lat"], site["lon"]) <= 250 * 1.609344 + 5 for site in sites)
+
+
+def test_map_sites_are_those_of_the_named_studies_within_the_circle(web):
+    html = web.get("/search", params={"q": "cancer", "status": "all"}).text
+    ids = re.findall(r'<h3 class="card-title"><a href="/study/(NCT\d{8})"', html)[:5]
+    everywhere = web.get("/search/sites.json", params={"ids": ",".join(ids)}).json()["sites"]
+    assert everywhere and {site["href"].removeprefix("/study/") for site in everywhere} <= set(ids)
+    first = everywhere[0]
+    near = web.get("/search/sites.json", params={"ids": ",".join(ids), "lat": first["lat"], "lon": first["lon"],
+                                                   "km": 1}).json()["sites"]
+    assert near and len(near) <= len(everywhere)
+    assert all(haversine_km(first["lat"], first["lon"], site["lat"], site["lon"]) <= 1 for site in near)
+    lowercase = web.get("/search/sites.json", params={"ids": ids[0].lower()}).json()["sites"]
+    assert lowercase == [site for site in everywhere if site["href"] == f"/study/{ids[0]}"]
+
+
+@pytest.mark.parametrize("params, parameter", [
+    ({"ids": "NCT1234,DROP TABLE"}, "ids"), ({"ids": ",".join(["NCT00000001"] * 51)}, "ids"), ({}, "ids"),
+    ({"ids": "NCT00000001", "lat": "40"}, "lat"), ({"ids": "NCT00000001", "lat": "nan", "lon": "1", "km": "5"}, "lat"),
+    ({"ids": "NCT00000001", "lat": "1", "lon": "181", "km": "5"}, "lon"), ({"ids": "NCT00000001", "colour": "red"}, "colour"),
+])
+def test_a_malformed_map_request_is_a_400_naming_the_parameter(web, params, parameter):
+    response = web.get("/search/sites.json", params=params)
+    assert response.status_code == 400
+    assert parameter in visible_text(response.text)
 
 
 def test_status_filter_narrows(web):

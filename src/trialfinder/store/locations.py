@@ -168,6 +168,15 @@ def sites_of_studies(
     return grouped
 
 
+def brief_titles(store: Store, nct_ids: Sequence[str]) -> dict[str, str]:
+    """NCT id -> brief title of these studies (those in the store)."""
+    if not nct_ids:
+        return {}
+    query = sa.select(studies.c.nct_id, studies.c.brief_title).where(studies.c.nct_id.in_(list(nct_ids)))
+    with store.engine.connect() as conn:
+        return {row.nct_id: row.brief_title or row.nct_id for row in conn.execute(query)}
+
+
 def all_places(store: Store) -> list[tuple[str, str | None, str | None]]:
     """Every distinct (country, state, city) of the sites, for sitemaps; a missing state or city is None."""
     query = (

@@ -4,6 +4,7 @@ and the flat rows of the CSV/JSON export."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from trialfinder.geo.distance import KM_PER_MILE, haversine_km
 from trialfinder.model.labels import FUNDER_TYPE, PHASE, STANDARD_AGE, STUDY_TYPE, label
@@ -180,19 +181,33 @@ def pager(result: SearchResult, form: SearchForm, max_page: int) -> list[PageLin
     return links
 
 
-def map_points(result: SearchResult, sites_by_study: dict[str, list[dict]], near: Near | None) -> list[MapPoint]:
-    """Sites of the hits on this page; near a place, only the sites within the radius."""
+def map_points(nct_ids: list[str], titles: dict[str, str], sites_by_study: dict[str, list[dict]],
+               near: Near | None) -> list[MapPoint]:
+    """Sites of these studies for a results map, in the studies' order; near a place, only those within the
+    radius."""
     points = []
-    for hit in result.hits:
-        for site in sites_by_study.get(hit.nct_id, []):
+    for nct_id in nct_ids:
+        title = titles.get(nct_id, nct_id)
+        for site in sites_by_study.get(nct_id, []):
             if site.get("lat") is None or site.get("lon") is None:
                 continue
             if near is not None and haversine_km(near.lat, near.lon, site["lat"], site["lon"]) > near.radius_km:
                 continue
             place = ", ".join(p for p in (site.get("city"), site.get("state"), site.get("country")) if p)
             points.append(MapPoint(site["lat"], site["lon"], site.get("facility") or place or "Study site",
-                                   f"{hit.title} · {place}", f"/study/{hit.nct_id}", bool(site.get("approximate"))))
+                                   f"{title} · {place}", f"/study/{nct_id}", bool(site.get("approximate"))))
     return points
+
+
+def map_source(result: SearchResult, near: Near | None) -> str:
+    """The URL of the results map's sites (fetched by the map script; "" when no hit has a site)."""
+    ids = [hit.nct_id for hit in result.hits if hit.site_count]
+    if not ids:
+        return ""
+    params = [("ids", ",".join(ids))]
+    if near is not None:
+        params += [("lat", f"{near.lat:.6f}"), ("lon", f"{near.lon:.6f}"), ("km", f"{near.radius_km:.3f}")]
+    return "/search/sites.json?" + urlencode(params)
 
 
 EXPORT_COLUMNS = ("nct_id", "title", "status", "phases", "study_type", "conditions", "sponsor", "last_updated",

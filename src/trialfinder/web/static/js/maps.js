@@ -1,5 +1,6 @@
 // Draws a Leaflet map for every element with a data-map attribute holding JSON:
-// {sites: [{lat, lon, title, detail, href?, approximate}], tiles, attribution}.
+// {sites: [{lat, lon, title, detail, href?, approximate}], tiles, attribution}, or, instead of sites, a source URL
+// answering {sites: [...]} (the results map: the page does not wait for its sites).
 (function () {
   "use strict";
 
@@ -25,12 +26,12 @@
     return box;
   }
 
-  function draw(element) {
-    if (element.dataset.mapReady || typeof L === "undefined") { return; }
-    var data;
-    try { data = JSON.parse(element.dataset.map); } catch (error) { return; }
-    if (!data.sites || !data.sites.length) { return; }
-    element.dataset.mapReady = "1";
+  function render(element, data) {
+    if (!data.sites || !data.sites.length) {
+      var block = element.closest(".map-block");
+      (block || element).hidden = true;
+      return;
+    }
     element.classList.add("map-ready");
     L.Icon.Default.imagePath = "/static/vendor/leaflet/images/";
     var map = L.map(element, { scrollWheelZoom: false });
@@ -42,6 +43,18 @@
     layer.addTo(map);
     var bounds = L.latLngBounds(data.sites.map(function (s) { return [s.lat, s.lon]; }));
     map.fitBounds(bounds.pad(0.2), { maxZoom: 11 });
+  }
+
+  function draw(element) {
+    if (element.dataset.mapReady || typeof L === "undefined") { return; }
+    var data;
+    try { data = JSON.parse(element.dataset.map); } catch (error) { return; }
+    element.dataset.mapReady = "1";
+    if (!data.source) { render(element, data); return; }
+    fetch(data.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { sites: [] }; })
+      .then(function (answer) { data.sites = answer.sites; render(element, data); })
+      .catch(function () { data.sites = []; render(element, data); });
   }
 
   function drawAll(root) {
