@@ -12,6 +12,8 @@ request without a server or the network, see bench/web_profile.py.
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import os
 import re
 import socket
@@ -118,6 +120,17 @@ def typical_search_paths(data_dir: Path, count: int, seed: int) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def map_sources(base: str, paths: list[str]) -> list[str]:
+    """The results-map URLs (`/search/sites.json?...`) that these search pages' map script fetches."""
+    sources = []
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for path in paths:
+            found = re.search(r"data-map='([^']*)'", client.get(path).text)
+            if found:
+                sources.append(json.loads(html.unescape(found.group(1)))["source"])
+    return sources
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The value below which `fraction` of the sorted values lie."""
     ordered = sorted(values)
@@ -183,6 +196,9 @@ def main() -> None:
             ("search, htmx fragment (the near-a-place query, HX-Request)", [SEARCH_PATH], args.requests, None,
              {"HX-Request": "true"}),
         ]
+        map_urls = map_sources(base, typical)
+        rows.insert(2, (f"results map sites `/search/sites.json` ({len(map_urls)}, those of the typical pages, each "
+                        "asked once: the map script fetches them after the page)", map_urls, len(map_urls), None, None))
         for name, paths, requests, warmup, headers in rows:
             timings = latencies(base, paths, requests, warmup, headers)
             table.add(name, len(timings), f"{statistics.median(timings):.1f} ms", f"{percentile(timings, .95):.1f} ms",
