@@ -175,16 +175,21 @@ def machine_markdown(machine: dict[str, str] | None = None) -> str:
     return "\n".join(f"- {key}: `{value}`" for key, value in machine.items())
 
 
-def write_result(name: str, sections: list[tuple[str, str]], *, title: str, append: bool = False) -> Path:
-    """Write (or append a run to) bench/results/<name>.md: a title, then each (heading, Markdown body) section."""
+def write_result(name: str, sections: list[tuple[str, str]], *, title: str, keep_earlier: bool = False) -> Path:
+    """Write bench/results/<name>.md: a title, then each (heading, Markdown body) section. With keep_earlier, the
+    run goes under its own dated heading above the runs already in the file, so the newest is read first."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.md"
-    body = "\n\n".join(f"## {heading}\n\n{text.strip()}" for heading, text in sections) + "\n"
-    if append and path.exists():
-        with path.open("a") as handle:
-            handle.write("\n" + body)
-    else:
+    level = "###" if keep_earlier else "##"
+    body = "\n\n".join(f"{level} {heading}\n\n{text.strip()}" for heading, text in sections) + "\n"
+    if not keep_earlier:
         path.write_text(f"# {title}\n\n{body}")
+        return path
+    earlier = path.read_text() if path.exists() else ""
+    if earlier.startswith("# "):
+        earlier = earlier.split("\n", 1)[1] if "\n" in earlier else ""
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    path.write_text(f"# {title}\n\n## Run of {started}\n\n{body}" + (f"\n{earlier.strip()}\n" if earlier.strip() else ""))
     return path
 
 

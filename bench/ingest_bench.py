@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres-database", default="tf_bench")
     parser.add_argument("--keep-postgres", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--results", default="ingest", help="results file name under bench/results (no .md)")
-    parser.add_argument("--append", action="store_true", help="append this run to the results file")
+    parser.add_argument("--append", action="store_true", help="keep the runs already in the results file (this one goes above them)")
     parser.add_argument("--no-write", action="store_true", help="print the table, write no results file")
     parser.add_argument("--expected-count", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=("parse", "reader", "ingest"), help=argparse.SUPPRESS)
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     ])
     print(table.markdown())
     if not args.no_write:
-        path = write_result(args.results, [(args.label, body)], title="Ingest benchmark", append=args.append)
+        path = write_result(args.results, [(args.label, body)], title="Ingest benchmark", keep_earlier=args.append)
         print(f"results: {path}", file=sys.stderr)
 
 

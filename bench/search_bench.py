@@ -305,7 +305,7 @@ def main() -> None:
         ("Machine", machine_markdown()),
         ("Build", builds.markdown()),
         ("Latency", latency.markdown()),
-    ], title="Search benchmark", append=True)
+    ], title="Search benchmark", keep_earlier=True)
     print(f"results: {path}")
 
 

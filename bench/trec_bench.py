@@ -219,7 +219,7 @@ def main() -> None:
         ("Time per topic", timing),
         ("Notes", NOTES),
         ("What was tried", TUNING),
-    ], title="TREC Clinical Trials 2021-2023 on the available trial texts", append=True)
+    ], title="TREC Clinical Trials 2021-2023 on the available trial texts", keep_earlier=True)
 
 
 if __name__ == "__main__":

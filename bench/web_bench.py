@@ -231,7 +231,7 @@ def main() -> None:
          f"Server: `{' '.join(two_workers)}`\n\n{wrk_table.markdown()}\n\nCommands:\n\n"
          + "\n".join(f"    {c}" for c in commands)),
         ("Machine", machine_markdown() + f"\n- load average at the end: `{load_average()}`"),
-    ], title="Website benchmark")
+    ], title="Website benchmark", keep_earlier=True)
     print(path.read_text())
 
 
