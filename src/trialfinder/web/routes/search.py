@@ -135,9 +135,10 @@ def _map_request(request: Request) -> tuple[list[str], Near | None]:
         nct_ids.append(canonical)
     if len(nct_ids) > MAP_STUDIES:
         raise BadRequest("ids", f"at most {MAP_STUDIES} studies")
+    nct_ids = list(dict.fromkeys(nct_ids))
     given = [name for name in ("lat", "lon", "km") if params.get(name) is not None]
     if not given:
-        return list(dict.fromkeys(nct_ids)), None
+        return nct_ids, None
     if len(given) < 3:
         raise BadRequest("lat", "give lat, lon and km together")
     bounds = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0), "km": (0.0, 20_040.0)}
@@ -149,7 +150,7 @@ def _map_request(request: Request) -> tuple[list[str], Near | None]:
             raise BadRequest(name, "not a number") from None
         if not low <= values[name] <= high:  # also refuses nan
             raise BadRequest(name, f"between {low:g} and {high:g}")
-    return list(dict.fromkeys(nct_ids)), Near(values["lat"], values["lon"], values["km"])
+    return nct_ids, Near(values["lat"], values["lon"], values["km"])
 
 
 @router.api_route("/search.csv", methods=["GET", "HEAD"], include_in_schema=False)
