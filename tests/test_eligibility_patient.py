@@ -219,3 +219,38 @@ def test_a_negated_narrower_kind_does_not_rule_out_the_condition() -> None:
     plain = profile_from_text("Imaging was negative for pancreatitis. She has never received chemotherapy.")
     assert [m.concept for m in plain.absent_conditions] == ["pancreatitis"]
     assert [m.concept for m in plain.absent_therapies] == ["chemotherapy"]
+
+
+@pytest.mark.parametrize(("note", "own", "relatives"), [
+    ("Family history is notable for a hip fracture in her mother. She has asthma.", {"asthma"}, {"hip fracture"}),
+    ("Her mother had breast cancer and she has diabetes.", {"diabetes"}, {"breast cancer"}),
+    ("Hypertension; his father died of myocardial infarction.", {"hypertension"}, {"myocardial infarction"}),
+    ("Family history: diabetes, hypertension and stroke. She smokes. She has COPD.", {"copd"},
+     {"diabetes", "hypertension", "stroke"}),
+    ("Diabetes in his father and two brothers. He has asthma.", {"asthma"}, {"diabetes"}),
+    ("A 30-year-old mother with postpartum depression.", {"depression"}, set()),
+])
+def test_a_relatives_condition_is_not_the_patients(note: str, own: set[str], relatives: set[str]) -> None:
+    profile = profile_from_text(note)
+    present = {m.concept for m in profile.diagnoses}
+    assert own <= present
+    assert not present & relatives
+    assert not {m.concept for m in profile.absent_conditions} & relatives
+
+
+@pytest.mark.parametrize(("note", "condition"), [
+    ("No significant past medical history other than hypertension.", "hypertension"),
+    ("Past medical history is unremarkable except for asthma.", "asthma"),
+    ("She has no medical problems apart from type 2 diabetes.", "type 2 diabetes"),
+    ("Healthy with the exception of asthma.", "asthma"),
+])
+def test_an_exception_in_the_patients_account_is_a_condition_they_have(note: str, condition: str) -> None:
+    profile = profile_from_text(note)
+    assert condition in {m.concept for m in profile.diagnoses}
+    assert condition not in {m.concept for m in profile.absent_conditions}
+
+
+def test_an_exception_in_a_criterion_still_exempts_it() -> None:
+    constraints = extract_constraints("No other malignancy except adequately treated basal cell carcinoma", "exclusion")
+    assert [c.text for c in constraints] == ["malignancy"]
+    assert not extract_constraints("Breast cancer in her mother or sister", "inclusion")

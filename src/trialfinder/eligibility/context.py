@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Words that end a trigger's scope: a new clause starts.
 _SCOPE_BREAK = re.compile(
@@ -41,7 +41,7 @@ _PRE_HYPOTHETICAL = re.compile(
 )
 # Mentions after these phrases describe someone else or an allowed exception, not the patient's constraint.
 _PSEUDO = re.compile(
-    r"\b(?:family\s+history\s+of|first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
+    r"\b(?:first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
     r"with\s+(?:the\s+)?exception\s+of|apart\s+from|aside\s+from|hypersensitivity\s+to|allerg(?:y|ies|ic)\s+to|"
     r"intolerance\s+to|contraindications?\s+(?:to|for)|partner|unless|unrelated\s+to|"
     # "Disorders that mimic PD", "(See ... Guidelines for Stem Cell Transplant Recipients)": about something else
@@ -51,6 +51,31 @@ _PSEUDO = re.compile(
 # An exception names one thing; a list that follows it ("other than LDH (such as head trauma, ...)") is back in
 # the criterion's own scope.
 _EXAMPLES_AFTER_EXCEPTION = re.compile(r"\(|\bsuch\s+as\b|\bincluding\b|\be\.g\.", re.IGNORECASE)
+# A relative's condition, not the patient's: "her mother had breast cancer", "family history is notable for ...",
+# "a hip fracture in her mother", and every mention of a sentence that opens "Family history: ...".
+_RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|brothers?|siblings?|aunts?|uncles?|"
+             r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twin|relatives?)")
+_FAMILY_BEFORE = re.compile(
+    rf"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bFHx\b|"
+    rf"\b(?:his|her|their|patient'?s|maternal|paternal)\s+{_RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
+    rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed)\b",
+    re.IGNORECASE,
+)
+_FAMILY_AFTER = re.compile(
+    rf"^\s*(?:in|of|affecting)\s+(?:his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{_RELATIVE}\b",
+    re.IGNORECASE,
+)
+_FAMILY_SENTENCE = re.compile(r"^\W*(?:family\s+(?:medical\s+)?(?:history|hx)|FHx|FH)\b", re.IGNORECASE)
+# "Her mother had breast cancer and she has diabetes": the patient is the subject again.
+_PATIENT_SUBJECT = re.compile(r"\b(?:she|he|the\s+patient|patient|I)\b", re.IGNORECASE)
+
+
+def _about_a_relative(text: str, start: int, end: int, before: str) -> bool:
+    """Whether the mention text[start:end] is a relative's condition rather than the patient's."""
+    triggers = list(_FAMILY_BEFORE.finditer(before))
+    if triggers and not _PATIENT_SUBJECT.search(before[triggers[-1].end():]):
+        return True
+    return bool(_FAMILY_AFTER.match(text[end : end + 80]) or _FAMILY_SENTENCE.match(_sentence_before(text, start)))
 _SCOPE_WORDS = 10
 
 
@@ -62,14 +87,17 @@ class MentionContext:
     hypothetical: bool
     ignored: bool
     permitted: bool
+    excepted: bool = False  # named as an exception ("other than X", "except for X"): one reason for ignored
+    relative: bool = False  # a relative's condition ("her mother had X"): another reason for ignored
 
 
+# The exceptions that name something as there ("other than X"); "unless X" names a condition, not a fact.
+_NAMED_EXCEPTION_WORDS = (r"except(?:\s+for)?|other\s+than|excluding|apart\s+from|aside\s+from|"
+                          r"with\s+(?:the\s+)?exception\s+of")
+_NAMED_EXCEPTION = re.compile(rf"^(?:{_NAMED_EXCEPTION_WORDS})\b", re.IGNORECASE)
 # An exception opens a clause and holds to its end, however long: "..., unless there is biopsy evidence that these
 # are not involved with tumor" excepts the tumor, it does not forbid it.
-_EXCEPTION_OPENING = re.compile(
-    r"^(?:except(?:\s+for)?|unless|other\s+than|excluding|apart\s+from|aside\s+from|with\s+(?:the\s+)?exception\s+of)\b",
-    re.IGNORECASE,
-)
+_EXCEPTION_OPENING = re.compile(rf"^(?:{_NAMED_EXCEPTION_WORDS}|unless)\b", re.IGNORECASE)
 # "If previously treated with interferon, must not have ... HCV RNA ...": every mention of a sentence that opens
 # with a condition holds only for the patients it names.
 _CONDITIONAL_SENTENCE = re.compile(r"^\W*(?:if|in\s+case\s+of|in\s+the\s+case\s+of)\b", re.IGNORECASE)
@@ -101,15 +129,28 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     after = text[end : end + 80]
     pseudo = list(_PSEUDO.finditer(before))
     ignored = bool(pseudo) and not _EXAMPLES_AFTER_EXCEPTION.search(before[pseudo[-1].end() :])
+    excepted = ignored and bool(_NAMED_EXCEPTION.match(pseudo[-1].group(0)))
     clause = _clause(text, start).lstrip(" ,.;:")
     if _EXCEPTION_OPENING.match(clause) and not _EXAMPLES_AFTER_EXCEPTION.search(clause):
         ignored = True
+        excepted = excepted or bool(_NAMED_EXCEPTION.match(clause))
+    relative = _about_a_relative(text, start, end, before)
+    ignored = ignored or relative
     negated = bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(_sentence_before(text, start)))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
     if permitted:
         negated = False
-    return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted)
+    return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted,
+                          excepted=excepted, relative=relative)
+
+
+def patient_mention_context(text: str, start: int, end: int) -> MentionContext:
+    """mention_context for the patient's own account, where an exception asserts: "no history other than X"."""
+    context = mention_context(text, start, end)
+    if context.excepted and not context.relative:
+        return replace(context, negated=False, ignored=False)
+    return context
 
 
 # Words that narrow a condition to a state a bare mention does not establish: "uncontrolled hypertension" is not

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .context import mention_context, state_qualifiers
+from .context import patient_mention_context, state_qualifiers
 from .measures import find_lab_readings, normalize_lab
 from .model import (
     Constraint,
@@ -154,7 +154,7 @@ def _sex_of(text: str) -> Literal["female", "male"] | None:
 
 def _state(text: str, pattern: re.Pattern[str]) -> bool | None:
     for match in pattern.finditer(text):
-        context = mention_context(text, match.start(), match.end())
+        context = patient_mention_context(text, match.start(), match.end())
         if context.ignored or context.hypothetical:
             continue
         if pattern is _PREGNANT and _NOT_THE_PATIENTS_PREGNANCY.search(text[max(0, match.start() - 40) : match.start()]):
@@ -174,7 +174,7 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         if concept and concept_of(token.group(0), kind) and not any(s <= token.start() < e for s, e, _ in spans):
             spans.append((token.start(), token.end(), token.group(0)))
     for start, end, surface in sorted(spans):
-        context = mention_context(text, start, end)
+        context = patient_mention_context(text, start, end)
         if context.ignored or context.hypothetical:
             continue
         if context.negated and _narrowed_by_word_before(text, start):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from trialfinder.eligibility.context import mention_context
+from trialfinder.eligibility.context import mention_context, patient_mention_context
 from trialfinder.index.schema import analyze
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’]s)?|\d+[A-Za-z]+[A-Za-z0-9]*")
@@ -135,7 +135,7 @@ class PatientText:
             if (content_words >= 2 or lone_word_ok) and best_start not in used:
                 used.add(best_start)
                 first, last = self.tokens[best_start], self.tokens[best_start + best_length - 1]
-                patient_context = mention_context(self.text, first.start, last.end)
+                patient_context = patient_mention_context(self.text, first.start, last.end)
                 c_first, c_last = criterion_tokens[index], criterion_tokens[index + best_length - 1]
                 criterion_context = mention_context(criterion, c_first.start, c_last.end)
                 if not (patient_context.ignored or patient_context.hypothetical or criterion_context.ignored

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from trialfinder.eligibility.context import mention_context
+from trialfinder.eligibility.context import patient_mention_context
 from trialfinder.index.schema import analyze
 
 from .patient import Patient
@@ -60,7 +60,8 @@ def key_words(text: str, max_chars: int = MAX_QUERY_CHARS, *, drop_negated: bool
         word = match.group(0).lower().strip("-'")
         if word in _STOPWORDS or word in _NOTE_BOILERPLATE:
             continue
-        (negated if mention_context(text, match.start(), match.end()).negated else affirmed).add(word)
+        context = patient_mention_context(text, match.start(), match.end())
+        (negated if context.negated else affirmed).add(word)
     only_negated = negated - affirmed
     boilerplate = _NOTE_BOILERPLATE if drop_boilerplate else frozenset()
     words = text_words(text, max_chars=10**9)
@@ -136,7 +137,7 @@ def condition_phrases(patient: Patient, vocabulary: ConditionVocabulary | None) 
         found.setdefault(" ".join(analyze(surface)), ConditionPhrase(surface, 0 <= position < opening_end or not text))
     if vocabulary is not None and text:
         for start, end in vocabulary.find(text):
-            context = mention_context(text, start, end)
+            context = patient_mention_context(text, start, end)
             if context.negated or context.hypothetical or context.ignored:
                 continue
             phrase = text[start:end]
