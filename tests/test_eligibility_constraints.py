@@ -424,3 +424,14 @@ def test_a_number_that_counts_minutes_is_no_lab_value() -> None:
     assert not [c for c in only(text, ThresholdConstraint) if c.analyte == "fev1"]
     (ratio,) = [c for c in only("FEV1/FVC<0.7%", ThresholdConstraint)]
     assert (ratio.analyte, ratio.normalized_value) == ("fev1_fvc", 0.7)
+
+
+@pytest.mark.parametrize("text", [
+    "Lack of normal circadian cortisol secretion and failure to suppress following 2 mg of dexamethasone",
+    "Cortisol above 1.8 ug/dL after 1 mg dexamethasone overnight",
+])
+def test_a_test_dose_is_not_a_therapy_the_patient_must_have_had(text: str) -> None:
+    assert not [c for c in extract_constraints(text, "inclusion") if c.type == "therapy"]
+    (treated,) = [c for c in extract_constraints("Treated with 2 mg of dexamethasone daily", "inclusion")
+                  if c.type == "therapy"]
+    assert treated.concept == "dexamethasone" or treated.term == "dexamethasone"

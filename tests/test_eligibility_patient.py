@@ -129,6 +129,15 @@ def test_unknown_when_profile_is_empty() -> None:
     ("Known symptomatic brain metastases.", "Symptomatic brain metastases", "not_met"),
     ("Known brain metastases.", "Asymptomatic brain metastases", "not_met"),
     ("History of myocardial infarction.", "History of myocardial infarction", "not_met"),
+    # a disease's stage or course, beside the name or anywhere in the note
+    ("62-year-old woman with breast cancer.", "Metastatic breast cancer (Stage IV)", "unknown"),
+    ("Breast cancer diagnosed 2 years ago; CT now shows liver metastases.", "Metastatic breast cancer", "not_met"),
+    ("Stage IV breast cancer.", "Metastatic breast cancer", "not_met"),
+    ("Breast cancer, no evidence of metastases.", "Metastatic breast cancer", "unknown"),
+    ("Newly diagnosed multiple myeloma.", "Smoldering myeloma", "unknown"),
+    ("Diffuse large B-cell lymphoma.", "Resistant or refractory lymphoma", "unknown"),
+    ("Lymphoma that relapsed after R-CHOP.", "Relapsed lymphoma", "not_met"),
+    ("Invasive ductal carcinoma of the breast.", "Inflammatory breast cancer", "unknown"),
 ])
 def test_a_qualified_exclusion_needs_the_same_state_in_the_patient(note: str, criterion: str, expected: str) -> None:
     """"Uncontrolled hypertension" excludes only a patient whose hypertension is said to be uncontrolled."""

@@ -424,10 +424,13 @@ _GENERIC_HEADS = re.compile(
 _WORD_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-+]*")
 _HEAD_WORDS = re.compile(rf"^(?:(?P<condition>{_CONDITION_HEADS})|(?P<therapy>{_THERAPY_HEADS}))$", re.IGNORECASE)
 _MAX_MODIFIERS = 3
-# "at the time of surgery", "48 hours before surgery": the procedure dates the criterion, it is not asked about.
+# "at the time of surgery", "48 hours before surgery": the procedure dates the criterion, it is not asked about;
+# "failure to suppress following 2 mg of dexamethasone": a test dose, not a treatment the patient must have had.
 _ANCHOR_BEFORE = re.compile(
     r"\b(?:(?:time|day|date)\s+of|before|prior\s+to|after|following|until|cleared\s+for|fit\s+for)\s+(?:the\s+)?"
-    r"(?:(?:planned|scheduled|index|elective|study|first|initial)\s+)*$",
+    r"(?:(?:planned|scheduled|index|elective|study|first|initial)\s+)*$|"
+    r"\b(?:after|following)\s+(?:an?\s+)?(?:(?:oral|intravenous|iv|single|overnight)\s+)?"
+    r"\d+(?:\.\d+)?[\s-]*(?:mg|g|mcg|µg|ug|units?|iu)\b(?:\s+(?:oral|intravenous|iv))?\s+(?:of\s+)?$",
     re.IGNORECASE,
 )
 # "negative HIV test", "HIV test must be negative": the patient must not have the condition.

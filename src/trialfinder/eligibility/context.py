@@ -164,6 +164,19 @@ _STATE_QUALIFIERS = (
     ("unstable", r"unstable"),
     ("decompensated", r"decompensated"),
     ("clinically significant", r"clinically\s+significant|significant"),
+    # a disease's stage or course: "No metastatic breast cancer" does not exclude every breast cancer
+    ("metastatic", r"metastatic|stage\s+(?:iv|4)"),
+    ("refractory", r"refractory|resistant"),
+    ("relapsed", r"relapsed|recurrent"),
+    ("smoldering", r"smou?ldering"),
+    ("inflammatory", r"inflammatory"),
+)
+# The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
+_NOTE_STATES = (
+    ("metastatic", re.compile(r"\bmetasta(?:tic|ses|sis|sized|sised)\b|\bstage\s+(?:iv|4)\b|\bspread\s+to\b",
+                              re.IGNORECASE)),
+    ("relapsed", re.compile(r"\b(?:relapsed?|recurren(?:t|ce)|recurred)\b", re.IGNORECASE)),
+    ("refractory", re.compile(r"\b(?:refractory|resistant)\b", re.IGNORECASE)),
 )
 # A qualifier counts when at most three words (e.g. "or severe", "cardiac") stand between it and the mention.
 _QUALIFIER_BEFORE_MENTION = [
@@ -176,3 +189,15 @@ def state_qualifiers(text: str, start: int) -> tuple[str, ...]:
     """The states ("uncontrolled", "active", "severe", ...) that the words right before text[start:] put a mention in."""
     before = text[max(0, start - 60) : start]
     return tuple(state for state, pattern in _QUALIFIER_BEFORE_MENTION if pattern.search(before))
+
+
+def note_states(text: str) -> tuple[str, ...]:
+    """The course states (metastatic, relapsed, refractory) a patient's note affirms anywhere in it."""
+    states = []
+    for state, pattern in _NOTE_STATES:
+        for match in pattern.finditer(text):
+            context = patient_mention_context(text, match.start(), match.end())
+            if not (context.negated or context.hypothetical or context.ignored):
+                states.append(state)
+                break
+    return tuple(states)

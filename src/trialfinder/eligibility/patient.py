@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .context import patient_mention_context, state_qualifiers
+from .context import note_states, patient_mention_context, state_qualifiers
 from .measures import find_lab_readings, normalize_lab
 from .model import (
     Constraint,
@@ -173,6 +173,7 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         concept = ABBREVIATIONS.get(token.group(0).lower())
         if concept and concept_of(token.group(0), kind) and not any(s <= token.start() < e for s, e, _ in spans):
             spans.append((token.start(), token.end(), token.group(0)))
+    course = note_states(text) if kind == "condition" else ()
     for start, end, surface in sorted(spans):
         context = patient_mention_context(text, start, end)
         if context.ignored or context.hypothetical:
@@ -182,7 +183,7 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
             continue
         concept = concept_of(surface, kind)
         mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end],
-                          qualifiers=state_qualifiers(text, start))
+                          qualifiers=tuple(dict.fromkeys((*state_qualifiers(text, start), *course))))
         target = absent if context.negated else present
         target.setdefault(_key(mention), mention)
     for key in present:
