@@ -435,3 +435,29 @@ def test_a_test_dose_is_not_a_therapy_the_patient_must_have_had(text: str) -> No
     (treated,) = [c for c in extract_constraints("Treated with 2 mg of dexamethasone daily", "inclusion")
                   if c.type == "therapy"]
     assert treated.concept == "dexamethasone" or treated.term == "dexamethasone"
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), [
+    # the disease a treatment was for is not a condition asked about on its own
+    ("No prior immunotherapy for breast cancer", "inclusion", {"immunotherapy": "forbid"}),
+    ("Prior chemotherapy or immunotherapy for breast cancer", "exclusion",
+     {"chemotherapy": "forbid", "immunotherapy": "forbid"}),
+    # margins, surgical beds and reports are places and documents, not the patient's disease or a treatment
+    ("No evidence of gross or microscopic tumor (invasive or DCIS) at the surgical resection margins", "inclusion",
+     {}),
+    ("Gross tumor at the surgical resection margins noted in the final surgery or pathology report", "exclusion",
+     {}),
+])
+def test_names_that_only_qualify_another_thing_are_no_constraint(text: str, kind: str,
+                                                                  expected: dict[str, str]) -> None:
+    assert _mentions(text, kind) == expected
+
+
+@pytest.mark.parametrize(("text", "state"), [
+    ("No bilateral malignancy or mass in the opposite breast", "bilateral"),
+    ("Locally advanced tumors (classification T4) at diagnosis", "locally advanced"),
+    ("Metastatic breast cancer (Stage IV)", "metastatic"),
+])
+def test_a_stage_or_extent_word_is_a_state_of_the_name(text: str, state: str) -> None:
+    (mention,) = only(text, MentionConstraint, "exclusion")
+    assert state in mention.qualifiers

@@ -263,3 +263,19 @@ def test_an_exception_in_a_criterion_still_exempts_it() -> None:
     constraints = extract_constraints("No other malignancy except adequately treated basal cell carcinoma", "exclusion")
     assert [c.text for c in constraints] == ["malignancy"]
     assert not extract_constraints("Breast cancer in her mother or sister", "inclusion")
+
+
+@pytest.mark.parametrize("note", [
+    "Diagnosed with metastatic breast cancer last year, HER2 negative.",
+    "Breast cancer, ER positive, PR negative, treated with letrozole.",
+])
+def test_a_biomarker_result_after_the_name_does_not_negate_the_disease(note: str) -> None:
+    profile = profile_from_text(note)
+    assert "breast cancer" in {m.concept for m in profile.diagnoses}
+    assert "breast cancer" not in {m.concept for m in profile.absent_conditions}
+
+
+@pytest.mark.parametrize("note", ["HIV negative.", "HIV test was negative.", "Hepatitis C antibody: negative."])
+def test_a_negative_result_right_after_the_name_rules_it_out(note: str) -> None:
+    profile = profile_from_text(note)
+    assert not profile.diagnoses and profile.absent_conditions

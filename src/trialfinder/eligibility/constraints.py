@@ -335,6 +335,19 @@ _QUALIFIER_AFTER = re.compile(
     r"society|foundation|association|network|consortium|criteria|scales?|questionnaires?|inventory)\b",
     re.IGNORECASE)
 
+# "No prior immunotherapy for breast cancer": the disease is what the treatment was for, not a condition asked about.
+_TREATMENT_WORD = re.compile(
+    r"\b(?:\w*therap(?:y|ies)|treatments?|treated|treat|agents?|drugs?|medications?|surgery|irradiation|"
+    r"radiation)\b", re.IGNORECASE)
+# "no tumor at the surgical resection margins": a pathology finding about the margins, not the patient's disease.
+_AT_THE_MARGINS = re.compile(
+    r"^\s*(?:\([^()]{0,40}\)\s*)?(?:at|in|on|involving)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}margins?\b", re.IGNORECASE)
+# "resection margins", "surgical bed", "the final surgery or pathology report": the procedure names a place or a
+# document, it is not a treatment asked about.
+_SURGICAL_NOUN_AFTER = re.compile(
+    r"^\s*(?:resection\s+)?(?:margins?|bed|cavity|specimens?)\b|^\s*(?:or\s+[\w-]+\s+)?(?:reports?|notes?)\b",
+    re.IGNORECASE)
+
 # Names outside any lexicon, recognised by their shape: a disease word ("-itis", "-emia", ...), a drug stem, or a
 # head noun ("disease", "therapy", ...) with the words that qualify it ("mesenteric ischemia", "antiviral therapy").
 _CONDITION_HEADS = (
@@ -555,13 +568,11 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
     for start, end, mention_type, concept in kept:
         surface = text[start:end]
         before = text[max(0, start - 40) : start]
-        if mention_type == "condition" and _QUALIFIER_BEFORE.search(before) and re.search(
-            r"\b(?:therapy|treatment|chemotherapy|radiotherapy|treated|treat|agents?|drugs?|medications?|surgery|"
-            r"irradiation|radiation)\b", before, re.IGNORECASE):
+        if mention_type == "condition" and _QUALIFIER_BEFORE.search(before) and _TREATMENT_WORD.search(before):
             continue
-        if mention_type == "condition" and _QUALIFIER_AFTER.match(text[end:]):
+        if mention_type == "condition" and (_QUALIFIER_AFTER.match(text[end:]) or _AT_THE_MARGINS.match(text[end:])):
             continue
-        if mention_type == "therapy" and (_ANCHOR_BEFORE.search(before)
+        if mention_type == "therapy" and (_ANCHOR_BEFORE.search(before) or _SURGICAL_NOUN_AFTER.match(text[end:])
                                           or (kind == "exclusion" and _qualifies_condition(text, start, kept))):
             continue
         context = mention_context(text, start, end)

@@ -23,7 +23,14 @@ _PRE_NEGATION = re.compile(
 # names a treatment the patient cannot get (hypothetical, below), it does not rule out the words before it.
 _POST_NEGATION = re.compile(
     r"^[^.;:]{0,60}?\b(?:is|are|was|were|be)?\s*(?:not\s+(?:allowed|permitted|eligible|acceptable)(?!\s+for\b)|"
-    r"prohibited|ruled\s+out|excluded|ineligible(?!\s+for\b)|disallowed|is\s+absent|are\s+absent|(?<!-)negative)\b",
+    r"prohibited|ruled\s+out|excluded|ineligible(?!\s+for\b)|disallowed|is\s+absent|are\s+absent)\b",
+    re.IGNORECASE,
+)
+# "HIV negative", "pregnancy test was negative": a result right after the name, with only test words between; in
+# "breast cancer, HER2 negative" the result belongs to HER2, not to the cancer.
+_POST_NEGATIVE_RESULT = re.compile(
+    r"^\s*(?:(?:surface|core)\s+)?(?:(?:tests?|screen(?:ing)?|serology|status|results?|antibod(?:y|ies)|antigen|"
+    r"PCR|titers?|assay|levels?)\s*)?(?:(?:is|are|was|were|be|came\s+back|returned|found)\s+)?:?\s*negative\b",
     re.IGNORECASE,
 )
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
@@ -136,7 +143,8 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
         excepted = excepted or bool(_NAMED_EXCEPTION.match(clause))
     relative = _about_a_relative(text, start, end, before)
     ignored = ignored or relative
-    negated = bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
+    negated = (bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
+               or bool(_POST_NEGATIVE_RESULT.match(after)))
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(_sentence_before(text, start)))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
     if permitted:
@@ -170,6 +178,8 @@ _STATE_QUALIFIERS = (
     ("relapsed", r"relapsed|recurrent"),
     ("smoldering", r"smou?ldering"),
     ("inflammatory", r"inflammatory"),
+    ("bilateral", r"bilateral|contralateral"),
+    ("locally advanced", r"locally[\s-]+advanced"),
 )
 # The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
 _NOTE_STATES = (
