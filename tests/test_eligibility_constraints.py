@@ -461,3 +461,8 @@ def test_names_that_only_qualify_another_thing_are_no_constraint(text: str, kind
 def test_a_stage_or_extent_word_is_a_state_of_the_name(text: str, state: str) -> None:
     (mention,) = only(text, MentionConstraint, "exclusion")
     assert state in mention.qualifiers
+
+
+def test_a_criterion_about_familial_hypercholesterolemia_is_not_a_family_history() -> None:
+    assert _mentions("FH patients with LDL above 190 mg/dL on statins") == {"statins": "require"}
+    assert _mentions("Family history: premature coronary artery disease") == {}

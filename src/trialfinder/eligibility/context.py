@@ -72,7 +72,7 @@ _FAMILY_AFTER = re.compile(
     rf"^\s*(?:in|of|affecting)\s+(?:his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{_RELATIVE}\b",
     re.IGNORECASE,
 )
-_FAMILY_SENTENCE = re.compile(r"^\W*(?:family\s+(?:medical\s+)?(?:history|hx)|FHx|FH)\b", re.IGNORECASE)
+_FAMILY_SENTENCE = re.compile(r"^\W*(?:family\s+(?:medical\s+)?(?:history|hx)\b|FHx\b|FH\s*:)", re.IGNORECASE)
 # "Her mother had breast cancer and she has diabetes": the patient is the subject again.
 _PATIENT_SUBJECT = re.compile(r"\b(?:she|he|the\s+patient|patient|I)\b", re.IGNORECASE)
 
