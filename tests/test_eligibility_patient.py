@@ -279,3 +279,15 @@ def test_a_biomarker_result_after_the_name_does_not_negate_the_disease(note: str
 def test_a_negative_result_right_after_the_name_rules_it_out(note: str) -> None:
     profile = profile_from_text(note)
     assert not profile.diagnoses and profile.absent_conditions
+
+
+@pytest.mark.parametrize(("note", "present", "absent"), [
+    ("She has breast cancer, brain metastases were ruled out.", {"breast cancer"}, {"brain metastases"}),
+    ("He has COPD and a stroke was ruled out.", {"copd"}, {"stroke"}),
+    ("Stroke was ruled out.", set(), {"stroke"}),
+])
+def test_a_negation_after_the_name_binds_to_the_nearest_finding(note: str, present: set[str],
+                                                                 absent: set[str]) -> None:
+    profile = profile_from_text(note)
+    assert {m.concept for m in profile.diagnoses} == present
+    assert {m.concept for m in profile.absent_conditions} == absent

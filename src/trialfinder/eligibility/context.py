@@ -153,11 +153,22 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
                           excepted=excepted, relative=relative)
 
 
+# In a note, a negation after the name reaches back over no other finding: in "She has COPD and pneumonia was
+# ruled out" only the pneumonia is ruled out.
+_ANOTHER_FINDING_BETWEEN = re.compile(r",|\band\b|\bbut\b|\bwith\b", re.IGNORECASE)
+
+
 def patient_mention_context(text: str, start: int, end: int) -> MentionContext:
-    """mention_context for the patient's own account, where an exception asserts: "no history other than X"."""
+    """mention_context for the patient's own account: an exception asserts ("no history other than X"), and a
+    negation after the name binds to the nearest finding only."""
     context = mention_context(text, start, end)
     if context.excepted and not context.relative:
         return replace(context, negated=False, ignored=False)
+    if context.negated and not _PRE_NEGATION.search(_clause_before(text, start)):
+        after = text[end : end + 80]
+        trailing = _POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
+        if trailing and _ANOTHER_FINDING_BETWEEN.search(trailing.group(0)):
+            return replace(context, negated=False)
     return context
 
 
