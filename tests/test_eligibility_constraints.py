@@ -466,3 +466,10 @@ def test_a_stage_or_extent_word_is_a_state_of_the_name(text: str, state: str) ->
 def test_a_criterion_about_familial_hypercholesterolemia_is_not_a_family_history() -> None:
     assert _mentions("FH patients with LDL above 190 mg/dL on statins") == {"statins": "require"}
     assert _mentions("Family history: premature coronary artery disease") == {}
+
+
+def test_age_related_names_a_disease_not_a_secondary_kind() -> None:
+    (amd,) = only("Age-related macular degeneration", MentionConstraint, "exclusion")
+    assert amd.qualifiers == ()
+    (secondary,) = only("Therapy-related acute myeloid leukemia", MentionConstraint, "exclusion")
+    assert secondary.qualifiers == ("secondary",)

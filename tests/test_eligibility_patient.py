@@ -138,6 +138,8 @@ def test_unknown_when_profile_is_empty() -> None:
     ("Diffuse large B-cell lymphoma.", "Resistant or refractory lymphoma", "unknown"),
     ("Lymphoma that relapsed after R-CHOP.", "Relapsed lymphoma", "not_met"),
     ("Invasive ductal carcinoma of the breast.", "Inflammatory breast cancer", "unknown"),
+    ("Diffuse large B-cell lymphoma.", "Therapy-related lymphoma", "unknown"),
+    ("HIV-associated lymphoma.", "HIV-associated lymphoma", "not_met"),
 ])
 def test_a_qualified_exclusion_needs_the_same_state_in_the_patient(note: str, criterion: str, expected: str) -> None:
     """"Uncontrolled hypertension" excludes only a patient whose hypertension is said to be uncontrolled."""

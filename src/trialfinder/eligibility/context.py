@@ -191,6 +191,8 @@ _STATE_QUALIFIERS = (
     ("inflammatory", r"inflammatory"),
     ("bilateral", r"bilateral|contralateral"),
     ("locally advanced", r"locally[\s-]+advanced"),
+    # "HIV-associated lymphoma", "therapy-related AML": a kind caused by something else ("age-related" names a disease)
+    ("secondary", r"associated|(?<!age-)(?<!age\s)related|induced"),
 )
 # The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
 _NOTE_STATES = (
