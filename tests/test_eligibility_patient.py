@@ -240,6 +240,9 @@ def test_a_negated_narrower_kind_does_not_rule_out_the_condition() -> None:
      {"diabetes", "hypertension", "stroke"}),
     ("Diabetes in his father and two brothers. He has asthma.", {"asthma"}, {"diabetes"}),
     ("A 30-year-old mother with postpartum depression.", {"depression"}, set()),
+    ("Her mother had type I diabetes. She has asthma.", {"asthma"}, {"type 1 diabetes", "diabetes"}),
+    ("My mother had breast cancer and I have diabetes.", {"diabetes"}, {"breast cancer"}),
+    ("My father has COPD. I have asthma.", {"asthma"}, {"copd"}),
 ])
 def test_a_relatives_condition_is_not_the_patients(note: str, own: set[str], relatives: set[str]) -> None:
     profile = profile_from_text(note)

@@ -64,17 +64,18 @@ _RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|b
              r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twin|relatives?)")
 _FAMILY_BEFORE = re.compile(
     rf"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bFHx\b|"
-    rf"\b(?:his|her|their|patient'?s|maternal|paternal)\s+{_RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
+    rf"\b(?:my|our|his|her|their|patient'?s|maternal|paternal)\s+{_RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
     rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed)\b",
     re.IGNORECASE,
 )
 _FAMILY_AFTER = re.compile(
-    rf"^\s*(?:in|of|affecting)\s+(?:his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{_RELATIVE}\b",
+    rf"^\s*(?:in|of|affecting)\s+(?:my|our|his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{_RELATIVE}\b",
     re.IGNORECASE,
 )
 _FAMILY_SENTENCE = re.compile(r"^\W*(?:family\s+(?:medical\s+)?(?:history|hx)\b|FHx\b|FH\s*:)", re.IGNORECASE)
 # "Her mother had breast cancer and she has diabetes": the patient is the subject again.
-_PATIENT_SUBJECT = re.compile(r"\b(?:she|he|the\s+patient|patient|I)\b", re.IGNORECASE)
+_PATIENT_SUBJECT = re.compile(
+    r"\b(?:she|he|the\s+patient|patient)\b|(?-i:\bI\b)(?=\s+(?:have|had|am|was|take|took|got|also)\b)", re.IGNORECASE)
 
 
 def _about_a_relative(text: str, start: int, end: int, before: str) -> bool:
