@@ -473,3 +473,15 @@ def test_age_related_names_a_disease_not_a_secondary_kind() -> None:
     assert amd.qualifiers == ()
     (secondary,) = only("Therapy-related acute myeloid leukemia", MentionConstraint, "exclusion")
     assert secondary.qualifiers == ("secondary",)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Must be HIV, HBV and HCV negative", {"hiv": "forbid", "hbv": "forbid", "hcv": "forbid"}),
+    ("Histologically confirmed breast cancer, HER2 negative", {"breast cancer": "require"}),
+    ("Non-small cell lung cancer, EGFR negative", {"non-small cell lung cancer": "require"}),
+    # a long list of unknown words: the list pattern must not backtrack over how to split them
+    ("Prior lymphoma" + ", aaaaaaaa" * 8 + " tests are negative", {"lymphoma": "require"}),
+])
+def test_a_negative_result_after_a_list_holds_for_each_name_but_not_past_a_marker(text: str,
+                                                                                  expected: dict[str, str]) -> None:
+    assert _mentions(text) == expected

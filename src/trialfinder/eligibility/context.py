@@ -33,6 +33,26 @@ _POST_NEGATIVE_RESULT = re.compile(
     r"PCR|titers?|assay|levels?)\s*)?(?:(?:is|are|was|were|be|came\s+back|returned|found)\s+)?:?\s*negative\b",
     re.IGNORECASE,
 )
+# "HIV, HBV and HCV negative": one result after a list of names holds for each; not when an item is a marker of the
+# name before it ("breast cancer, HER2 negative", "..., ER positive, PR negative").
+# (possessive quantifiers: the item words cannot be re-split, so a long list cannot make the match backtrack)
+_LIST_WORD = r"(?!(?:negative|is|are|was|were|tests?)\b)[\w-]++"
+_POST_NEGATIVE_LIST = re.compile(
+    rf"^(?P<items>(?:\s*+(?:,|\band\b|\bor\b|/)\s*+{_LIST_WORD}(?:\s++{_LIST_WORD}){{0,2}}+)++)"
+    r"\s*(?:tests?\s+)?(?:(?:is|are|was|were)\s+)?negative\b", re.IGNORECASE)
+_MARKER_WORDS = re.compile(
+    r"\b(?:her-?2(?:/neu)?|er|pr|pgr|egfr|alk|ros1|kras|nras|braf|pd-?l1|receptors?|hormone|estrogen|progesterone|"
+    r"nodes?|nodal|margins?|triple|ki-?67|positive|status)\b", re.IGNORECASE)
+
+
+def _negative_after(after: str) -> bool:
+    """Whether a "negative" result right after the name, or after a list of names with it, is about the name."""
+    if _POST_NEGATIVE_RESULT.match(after):
+        return True
+    listed = _POST_NEGATIVE_LIST.match(after)
+    return bool(listed) and not _MARKER_WORDS.search(listed.group("items"))
+
+
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
 _POST_PERMISSION = re.compile(
     r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))",
@@ -145,7 +165,7 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     relative = _about_a_relative(text, start, end, before)
     ignored = ignored or relative
     negated = (bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
-               or bool(_POST_NEGATIVE_RESULT.match(after)))
+               or _negative_after(after))
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(_sentence_before(text, start)))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
     if permitted:
