@@ -45,10 +45,8 @@ _MARKER_WORDS = re.compile(
     r"nodes?|nodal|margins?|triple|ki-?67|positive|status)\b", re.IGNORECASE)
 
 
-def _negative_after(after: str) -> bool:
-    """Whether a "negative" result right after the name, or after a list of names with it, is about the name."""
-    if _POST_NEGATIVE_RESULT.match(after):
-        return True
+def _negative_after_list(after: str) -> bool:
+    """Whether a "negative" result after a list of names that starts with this one is about each of them."""
     listed = _POST_NEGATIVE_LIST.match(after)
     return bool(listed) and not _MARKER_WORDS.search(listed.group("items"))
 
@@ -98,12 +96,13 @@ _PATIENT_SUBJECT = re.compile(
     r"\b(?:she|he|the\s+patient|patient)\b|(?-i:\bI\b)(?=\s+(?:have|had|am|was|take|took|got|also)\b)", re.IGNORECASE)
 
 
-def _about_a_relative(text: str, start: int, end: int, before: str) -> bool:
-    """Whether the mention text[start:end] is a relative's condition rather than the patient's."""
+def _about_a_relative(before: str, after: str, sentence: str) -> bool:
+    """Whether a mention is a relative's condition rather than the patient's, from the clause before it, the words
+    after it and its sentence up to it."""
     triggers = list(_FAMILY_BEFORE.finditer(before))
     if triggers and not _PATIENT_SUBJECT.search(before[triggers[-1].end():]):
         return True
-    return bool(_FAMILY_AFTER.match(text[end : end + 80]) or _FAMILY_SENTENCE.match(_sentence_before(text, start)))
+    return bool(_FAMILY_AFTER.match(after) or _FAMILY_SENTENCE.match(sentence))
 _SCOPE_WORDS = 10
 
 
@@ -117,6 +116,9 @@ class MentionContext:
     permitted: bool
     excepted: bool = False  # named as an exception ("other than X", "except for X"): one reason for ignored
     relative: bool = False  # a relative's condition ("her mother had X"): another reason for ignored
+    # when only words after the mention negate it ("X was ruled out", "X test negative"): those words, up to the
+    # negation; None otherwise (and for a "negative" after a list of names)
+    trailing_negation: str | None = None
 
 
 # The exceptions that name something as there ("other than X"); "unless X" names a condition, not a fact.
@@ -162,16 +164,19 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     if _EXCEPTION_OPENING.match(clause) and not _EXAMPLES_AFTER_EXCEPTION.search(clause):
         ignored = True
         excepted = excepted or bool(_NAMED_EXCEPTION.match(clause))
-    relative = _about_a_relative(text, start, end, before)
+    sentence = _sentence_before(text, start)
+    relative = _about_a_relative(before, after, sentence)
     ignored = ignored or relative
-    negated = (bool(_PRE_NEGATION.search(before)) or bool(_POST_NEGATION.match(after))
-               or _negative_after(after))
-    hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(_sentence_before(text, start)))
+    negated_before = bool(_PRE_NEGATION.search(before))
+    trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after))
+    negated = negated_before or trailing is not None or _negative_after_list(after)
+    hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
     if permitted:
         negated = False
     return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted,
-                          excepted=excepted, relative=relative)
+                          excepted=excepted, relative=relative,
+                          trailing_negation=trailing.group(0) if trailing and negated else None)
 
 
 # In a note, a negation after the name reaches back over no other finding: in "She has COPD and pneumonia was
@@ -185,11 +190,8 @@ def patient_mention_context(text: str, start: int, end: int) -> MentionContext:
     context = mention_context(text, start, end)
     if context.excepted and not context.relative:
         return replace(context, negated=False, ignored=False)
-    if context.negated and not _PRE_NEGATION.search(_clause_before(text, start)):
-        after = text[end : end + 80]
-        trailing = _POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
-        if trailing and _ANOTHER_FINDING_BETWEEN.search(trailing.group(0)):
-            return replace(context, negated=False)
+    if context.trailing_negation and _ANOTHER_FINDING_BETWEEN.search(context.trailing_negation):
+        return replace(context, negated=False)
     return context
 
 
