@@ -389,6 +389,22 @@ def test_a_sentence_opening_with_if_is_conditional_throughout() -> None:
     assert not firm.hypothetical
 
 
+def test_only_the_sentence_that_opens_with_if_is_conditional() -> None:
+    from trialfinder.eligibility.context import mention_context
+
+    text = ("No dialysis. If previously treated with interferon, HCV RNA must be undetectable. Patients must not "
+            "have received ribavirin; if female, no pregnancy.")
+    def hypothetical(word: str) -> bool:
+        start = text.index(word)
+        return mention_context(text, start, start + len(word)).hypothetical
+
+    assert [hypothetical(w) for w in ("dialysis", "HCV", "ribavirin", "pregnancy")] == [False, True, False, True]
+    # the same words in another text: what was found for the first text is not reused
+    other = "If previously treated, ribavirin. " + text
+    start = other.index("ribavirin")
+    assert mention_context(other, start, start + len("ribavirin")).hypothetical
+
+
 def test_the_age_of_something_else_or_of_a_sub_list_is_no_age_requirement() -> None:
     assert not only("Turner's syndrome-compatible karyotype. Bone age no greater than 11 years", ThresholdConstraint)
     (lead_in,) = only("Age 65-70 years:", ThresholdConstraint)
