@@ -405,6 +405,27 @@ def test_only_the_sentence_that_opens_with_if_is_conditional() -> None:
     assert mention_context(other, start, start + len("ribavirin")).hypothetical
 
 
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("Chronological age: 6.0 - 17.0 years.", 6.0, 17.0),
+    ("age 6.5 to 17 years", 6.5, 17.0),  # was read as "5 to 17"
+    ("Age 9 through 15.99 years at the start of the study", 9.0, 15.99),
+    ("Aged 2.5 years or older", 2.5, None),
+])
+def test_ages_with_decimals_and_through(text: str, low: float | None, high: float | None) -> None:
+    (age,) = only(text, ThresholdConstraint)
+    assert (age.value, age.value_high) == (low, high)
+
+
+@pytest.mark.parametrize("text", [
+    "Post-menopause (3-10.9 years) due to hysterectomy",
+    "Postmenopausal (at least 2 years)",
+    "Amenorrhea of at least 1 year",
+    "Platelets of 1000 to 1500 years",  # no four-digit age, and no age inside a longer number
+])
+def test_how_long_since_menopause_is_no_age(text: str) -> None:
+    assert not only(text, ThresholdConstraint)
+
+
 def test_the_age_of_something_else_or_of_a_sub_list_is_no_age_requirement() -> None:
     assert not only("Turner's syndrome-compatible karyotype. Bone age no greater than 11 years", ThresholdConstraint)
     (lead_in,) = only("Age 65-70 years:", ThresholdConstraint)

@@ -21,23 +21,27 @@ from .terms import concept_of, lexicon_regex, normalize_term
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
+# "6.5 to 17 years", "17.0": a whole number, never the tail of a decimal one ("6.5" is not "5")
+_AGE_NUMBER = r"(?<![\d.])\d{1,3}(?:\.\d+)?(?!\d)"
 _AGE_CONTEXT_BLOCK = re.compile(
     r"\b(?:since|within|ago|for|past|last|duration|diagnos\w*|history|previous|prior|after|before|"
-    r"expectancy|follow|survival|period|interval|stable|onset|symptoms?)\b[^.;]{0,25}$",
+    # "Post-menopause (3-10 years)", "amenorrhea of at least 1 year": how long, not how old
+    r"expectancy|follow|survival|period|interval|stable|onset|symptoms?|(?:post|peri)?menopaus\w*|"
+    r"amenorrh\w*)\b[^.;]{0,25}$",
     re.IGNORECASE,
 )
 _AGE_PATTERNS = [
     # "aged 18-65 years", "between 18 and 75 years of age", "18 to 65 years old", "age 18-50"
-    re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,25}}?)?(?:between\s+)?(?P<low>\d{{1,3}})\s*(?:years?\s*)?"
-               rf"(?:-|–|to|and)\s*(?P<high>\d{{1,3}})\s*(?:{_AGE_UNIT})?", re.IGNORECASE),
+    re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,25}}?)?(?:between\s+)?(?P<low>{_AGE_NUMBER})\s*(?:years?\s*)?"
+               rf"(?:-|–|to|through|and)\s*(?P<high>{_AGE_NUMBER})\s*(?:{_AGE_UNIT})?", re.IGNORECASE),
     # "≥ 18 years", "at least 18 years", "age ≥ 18", "older than 65 years"
     re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,20}}?)?(?P<comparator>(?:[<>≤≥]=?|=>|=<|>/=|</=|at\s+least|"
                rf"(?:no|not)\s+(?:older|younger|less|more|greater)\s+than|older\s+than|younger\s+than|over|under|"
                rf"above|below|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|less\s+than(?:\s+or\s+equal\s+to)?|"
-               rf"minimum(?:\s+of)?|maximum(?:\s+of)?|up\s+to))\s*(?:the\s+age\s+of\s+)?(?P<value>\d{{1,3}})\s*"
+               rf"minimum(?:\s+of)?|maximum(?:\s+of)?|up\s+to))\s*(?:the\s+age\s+of\s+)?(?P<value>{_AGE_NUMBER})\s*"
                rf"(?:{_AGE_UNIT})?", re.IGNORECASE),
     # "18 years or older", "18 years of age and above", "65 and over"
-    re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,20}}?)?(?P<value>\d{{1,3}})\s*(?:{_AGE_UNIT})?\s*"
+    re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,20}}?)?(?P<value>{_AGE_NUMBER})\s*(?:{_AGE_UNIT})?\s*"
                rf"(?:of\s+age\s*|old\s*)?(?P<post>(?:or|and)\s+(?:older|above|over|more|greater|younger|under|below|less)"
                rf"|\+)", re.IGNORECASE),
 ]
