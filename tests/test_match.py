@@ -16,19 +16,23 @@ LUNG = "Non-small Cell Lung Cancer"
 
 
 def record(nct_id: str, title: str, conditions: list[str], criteria: str, *, status: str = "RECRUITING",
-           sex: str = "ALL", minimum_age: str | None = "18 Years", maximum_age: str | None = None) -> dict:
+           sex: str = "ALL", minimum_age: str | None = "18 Years", maximum_age: str | None = None,
+           summary: str | None = None) -> dict:
     eligibility = {"eligibilityCriteria": criteria, "sex": sex}
     if minimum_age:
         eligibility["minimumAge"] = minimum_age
     if maximum_age:
         eligibility["maximumAge"] = maximum_age
-    return {"protocolSection": {
+    section = {
         "identificationModule": {"nctId": nct_id, "briefTitle": title},
         "statusModule": {"overallStatus": status},
         "conditionsModule": {"conditions": conditions},
         "designModule": {"studyType": "INTERVENTIONAL", "phases": ["PHASE2"]},
         "eligibilityModule": eligibility,
-    }}
+    }
+    if summary:
+        section["descriptionModule"] = {"briefSummary": summary}
+    return {"protocolSection": section}
 
 
 RECORDS = [
@@ -48,6 +52,14 @@ RECORDS = [
            "Inclusion Criteria:\n\n* Non-small cell lung cancer\n\nExclusion Criteria:\n\n* Diabetes\n", sex="FEMALE"),
     record("NCT90000006", "Diet in diabetes without complications", ["Diabetes"],
            "Inclusion Criteria:\n\n* Adults\n\nExclusion Criteria:\n\n* History of diabetes complications\n"),
+    # the same trial twice: one says in its criteria whom it is for, the other only in its summary, more often
+    record("NCT90000007", "Inhaled therapy for chronic cough", ["Chronic Cough"],
+           "Inclusion Criteria:\n\n* Cough for more than 8 weeks\n* Lifelong nonsmoker\n* Normal chest radiograph\n"),
+    record("NCT90000008", "Inhaled therapy for chronic cough (extension)", ["Chronic Cough"],
+           "Inclusion Criteria:\n\n* Completed the first part\n",
+           summary="Lifelong nonsmoker adults with chronic cough and a normal chest radiograph took part in the "
+                   "first part; this one follows those lifelong nonsmoker adults with cough whose chest radiograph "
+                   "stayed normal."),
 ]
 
 
@@ -234,6 +246,20 @@ def test_structured_conditions_lead_retrieval(services):
                                    "age": 55})
     matches = match_patient(services.engine, services.store, patient)
     assert matches and matches[0].nct_id == "NCT90000003"
+
+
+def test_the_notes_words_are_also_searched_in_the_criteria_alone(services):
+    from trialfinder.match.service import DEFAULT_RELEVANCE, retrieval_requests
+
+    note = "Chronic cough for 4 months in a lifelong nonsmoker; the chest radiograph is normal."
+    requests = retrieval_requests(services.engine, as_patient(note), limit=10)
+    scoped = [(weight, request) for weight, request in requests if "EligibilityCriteria" in request.query]
+    assert [weight for weight, _ in scoped] == [DEFAULT_RELEVANCE.criteria_words]
+    # only the trial whose criteria speak of such patients, not the one that names them in its summary
+    hits = [hit.nct_id for hit in services.engine.search(scoped[0][1]).hits]
+    assert hits == ["NCT90000007"]
+    matches = by_id(match_patient(services.engine, services.store, note, among=["NCT90000007", "NCT90000008"]))
+    assert matches["NCT90000007"].relevance > matches["NCT90000008"].relevance
 
 
 def test_record_age_or_sex_rules_out_harder_than_a_rule_on_the_text():

@@ -17,7 +17,7 @@ class RankWeights:
     inclusion_met_terms: float = 0.0  # extra when an inclusion criterion is met on the patient's own words
     soft_exclusion: float = 0.1  # per criterion the patient's words suggest excludes them (at most 2 counted)
     soft_inclusion_miss: float = 0.0  # per inclusion the patient's words suggest is not met (at most 2 counted)
-    excluded: float = 0.2  # a hard not_met from the criteria text: the trial drops below equally relevant ones
+    excluded: float = 0.25  # a hard not_met from the criteria text: the trial drops below equally relevant ones
     # the record's own age range or sex field rules the patient out: nearly never wrong, so it weighs more
     excluded_structured: float = 0.4
     # per criterion the description leaves undecided (at most MAX_UNKNOWN_COUNTED): each one is a chance that the

@@ -51,6 +51,9 @@ class RelevanceWeights:
     feedback_docs: int = 10  # how many top trials feed back
     feedback_names: int = 6  # how many of their condition names are searched
     feedback_anchored: bool = False  # only names that share a specific word with the note (measured: worse)
+    # the same words in the eligibility criteria alone: a trial whose criteria speak of what the note describes
+    # was written for such patients, whatever its title names
+    criteria_words: float = 0.5
 
 
 DEFAULT_RELEVANCE = RelevanceWeights()
@@ -139,11 +142,14 @@ def retrieval_requests(engine: Engine, patient: Patient, *, limit: int, synonyms
         requests.append((weights.words, SearchRequest(query=or_query(words), limit=limit, synonyms=False)))
         if weights.synonym_words and synonyms:
             requests.append((weights.synonym_words, SearchRequest(query=or_query(words), limit=limit, synonyms=True)))
+        if weights.criteria_words:
+            criteria_query = f"AREA[EligibilityCriteria]({or_query(words)})"
+            requests.append((weights.criteria_words, SearchRequest(query=criteria_query, limit=limit, synonyms=False)))
     return requests
 
 
 def _retrieval_total(weights: RelevanceWeights) -> float:
-    return weights.words + weights.synonym_words + weights.conditions + weights.feedback
+    return weights.words + weights.synonym_words + weights.conditions + weights.feedback + weights.criteria_words
 
 
 def _profile_stems(patient: Patient) -> set[str]:
