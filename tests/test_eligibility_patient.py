@@ -296,3 +296,18 @@ def test_a_negation_after_the_name_binds_to_the_nearest_finding(note: str, prese
     profile = profile_from_text(note)
     assert {m.concept for m in profile.diagnoses} == present
     assert {m.concept for m in profile.absent_conditions} == absent
+
+
+@pytest.mark.parametrize(("note", "taken", "not_taken"), [
+    # drugs the hand-written lexicon does not list, known from the vocabulary mined from registry records
+    ("Active DMARD treatment: methotrexate. Other RA medications: naproxen.", {"methotrexate", "naproxen"}, set()),
+    ("Current medications: lisinopril, atorvastatin and aspirin.", {"lisinopril", "atorvastatin", "aspirin"}, set()),
+    ("He is on adalimumab. He never received rituximab.", {"adalimumab"}, {"rituximab"}),
+    # a relative's medication is not the patient's
+    ("Her mother takes warfarin. She has asthma.", set(), set()),
+])
+def test_drug_names_from_the_mined_vocabulary_are_read_from_a_note(note: str, taken: set[str],
+                                                                    not_taken: set[str]) -> None:
+    profile = profile_from_text(note)
+    assert {m.term for m in profile.therapies} == taken
+    assert {m.term for m in profile.absent_therapies} == not_taken

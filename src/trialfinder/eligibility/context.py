@@ -85,7 +85,7 @@ _RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|b
 _FAMILY_BEFORE = re.compile(
     rf"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bFHx\b|"
     rf"\b(?:my|our|his|her|their|patient'?s|maternal|paternal)\s+{_RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
-    rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed)\b",
+    rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed|takes|took|receives|received|uses|used)\b",
     re.IGNORECASE,
 )
 _FAMILY_AFTER = re.compile(

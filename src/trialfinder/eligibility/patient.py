@@ -18,6 +18,7 @@ from .model import (
     TimeWindowConstraint,
 )
 from .terms import ABBREVIATIONS, concept_of, implied_concepts, lexicon_regex, normalize_term
+from .vocabulary import default_vocabulary
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,12 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
     present: dict[str, Mention] = {}
     absent: dict[str, Mention] = {}
     spans = [(m.start(), m.end(), m.group(0)) for m in lexicon_regex(kind).finditer(text)]
+    if kind == "therapy":
+        # the lexicon knows a few hundred drugs; names mined from the registry ("methotrexate", "adalimumab",
+        # "lisinopril") fill the rest, where the lexicon did not already find one
+        for start, end, mention_type, _ in default_vocabulary().find(text):
+            if mention_type == kind and not any(s < end and start < e for s, e, _ in spans):
+                spans.append((start, end, text[start:end]))
     for token in _ABBREVIATION_TOKEN.finditer(text):
         concept = ABBREVIATIONS.get(token.group(0).lower())
         if concept and concept_of(token.group(0), kind) and not any(s <= token.start() < e for s, e, _ in spans):
