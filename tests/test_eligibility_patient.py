@@ -311,3 +311,18 @@ def test_drug_names_from_the_mined_vocabulary_are_read_from_a_note(note: str, ta
     profile = profile_from_text(note)
     assert {m.term for m in profile.therapies} == taken
     assert {m.term for m in profile.absent_therapies} == not_taken
+
+
+@pytest.mark.parametrize("note", [
+    "Metastatic NSCLC with an EGFR exon 19 deletion, progressed on osimertinib.",
+    "EGFR T790M mutation detected.", "EGFR L858R positive adenocarcinoma.", "EGFR del19, stage 4.",
+    "EGFR-mutant NSCLC stage 4.", "EGFR 19del.",
+])
+def test_an_egfr_mutation_is_no_filtration_rate(note: str) -> None:
+    # the gene shares its name with the kidney's eGFR: a mutation's exon or codon number is no lab value
+    assert "egfr" not in profile_from_text(note).labs
+
+
+def test_the_kidneys_egfr_is_still_read() -> None:
+    assert profile_from_text("eGFR 52. Creatinine 1.3 mg/dL.").labs["egfr"].value == 52
+    assert profile_from_text("EGFR 45 mL/min/1.73m2 (CKD stage 3).").labs["egfr"].value == 45

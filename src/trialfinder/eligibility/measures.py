@@ -202,9 +202,15 @@ _READING_TAIL = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # "hemoglobin A", "hemoglobin S", "Hb F": one kind of hemoglobin (a share of the total), not the concentration.
+_PART_OF_A_WORD = re.compile(r"[A-Za-z]")
+_VARIANT_AFTER = re.compile(r"(?:del|ins|dup)", re.IGNORECASE)
 _HEMOGLOBIN_VARIANT = re.compile(r"^\s*(?-i:A2?|F|S|C|E)\b(?!-)")
 _UNIT_REQUIRED = {"weight": {"kg", "lb"}, "heart_rate": {"bpm", "beats per minute"}}
-_FILLER_STOP = re.compile(r"\b(?:ago|since|within|days?|weeks?|months?|years?|loss|gain|grade|times\s+per)\b", re.I)
+_FILLER_STOP = re.compile(
+    r"\b(?:ago|since|within|days?|weeks?|months?|years?|loss|gain|grade|times\s+per|"
+    # "EGFR exon 19 deletion", "EGFR-mutant NSCLC stage 4": the gene, not the kidney's filtration rate
+    r"exons?|codons?|mutations?|mutant|mutated|deletions?|insertions?|variants?|amplifi\w*|fusions?|"
+    r"rearrange\w*|stage|lines?)\b", re.I)
 
 
 def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabReading]:
@@ -245,6 +251,10 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
         return []
     filler = tail.group("filler") or ""
     if _FILLER_STOP.search(filler):
+        return []
+    if (tail.start("value") > 0 and _PART_OF_A_WORD.match(text, tail.start("value") - 1)) or \
+            _VARIANT_AFTER.match(text, tail.end("value")):
+        # "T790M", "L858R", "del19", "19del": a number inside a word names a variant, it measures nothing
         return []
     comparator = tail.group("comparator") and comparator_of(tail.group("comparator"))
     comparator = comparator or comparator_of(filler)
