@@ -326,3 +326,13 @@ def test_an_egfr_mutation_is_no_filtration_rate(note: str) -> None:
 def test_the_kidneys_egfr_is_still_read() -> None:
     assert profile_from_text("eGFR 52. Creatinine 1.3 mg/dL.").labs["egfr"].value == 52
     assert profile_from_text("EGFR 45 mL/min/1.73m2 (CKD stage 3).").labs["egfr"].value == 45
+
+
+@pytest.mark.parametrize(("note", "conditions"), [
+    ("Adenocarcinoma of the lung, PD-L1 TPS 50%.", set()),  # a marker, not Parkinson's disease
+    ("Progressed on a PD-1 inhibitor.", set()),
+    ("He has PD and RA.", {"pd", "ra"}),
+    ("RA-associated interstitial lung disease.", {"ra", "interstitial lung disease"}),
+])
+def test_a_marker_named_with_a_disease_abbreviation_is_not_the_disease(note: str, conditions: set[str]) -> None:
+    assert {m.term for m in profile_from_text(note).diagnoses} == conditions

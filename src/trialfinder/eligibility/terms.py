@@ -291,7 +291,8 @@ def lexicon_regex(kind: str) -> re.Pattern[str]:
     for form in forms:
         pattern = _form_pattern(form)
         if form in CASE_SENSITIVE_ABBREVIATIONS:
-            pattern = "(?-i:" + re.escape(form.upper()) + ")"
+            # "PD-L1", "PD-1", "MS-275": a marker or compound named with the letters, not the disease
+            pattern = "(?-i:" + re.escape(form.upper()) + r")(?!-(?:\d|[A-Z]\d))"
         parts.append(pattern)
     return re.compile(r"(?<![\w\-])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
 
