@@ -336,3 +336,21 @@ def test_the_kidneys_egfr_is_still_read() -> None:
 ])
 def test_a_marker_named_with_a_disease_abbreviation_is_not_the_disease(note: str, conditions: set[str]) -> None:
     assert {m.term for m in profile_from_text(note).diagnoses} == conditions
+
+
+@pytest.mark.parametrize(("note", "age"), [
+    ("Woman, 58, with asthma.", 58), ("Male, 45 years, smoker.", 45), ("Patient is 72.", 72),
+    ("He is 45 and has diabetes.", 45), ("45M with chest pain", 45), ("A 30-year-old mother with depression.", 30),
+    ("A 6-month-old infant with eczema.", 0.5), ("A 3-day-old neonate with jaundice.", 3 / 365),
+    ("A 15-week-old infant with hypotonia.", 15 / 52),
+    # a relative's age is not the patient's ...
+    ("Her 80-year-old mother has dementia. She is 50.", 50), ("Her 2 year old son has asthma; she is 31 years old.", 31),
+    ("Her 80-year-old mother has dementia.", None),
+    # ... unless a caregiver writes about the one they look for a trial for
+    ("My 6-month-old baby has eczema.", 0.5), ("I am 52; my 80-year-old mother has dementia.", 52),
+    # no age
+    ("She is 5 feet tall.", None), ("He is 80 kg.", None), ("The patient is 3 days post-op.", None),
+])
+def test_the_patients_age_in_the_ways_notes_write_it(note: str, age: float | None) -> None:
+    found = profile_from_text(note).age_years
+    assert found == pytest.approx(age) if age is not None else found is None

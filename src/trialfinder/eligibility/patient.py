@@ -92,11 +92,44 @@ def _union(first: tuple[Mention, ...], second: tuple[Mention, ...]) -> tuple[Men
     return tuple(seen.values())
 
 
+_AGE_UNITS = r"(?P<unit>years?|yrs?|y|months?|mos?|weeks?|wks?|days?)"
 _AGE = re.compile(
-    r"\b(?P<age>\d{1,3})[\s\-]*(?:years?|yrs?|y)[\s\-]*(?:old|of\s+age|o\b)|\b(?:age[d]?|aged)\s*:?\s*(?P<age2>\d{1,3})\b"
-    r"|\b(?P<age3>\d{1,3})\s*(?:yo|y/o|y\.o\.)\b|\b(?P<age4>\d{1,3})\s*-?\s*(?:M|F)\b(?=[\s,])",
+    rf"\b(?P<age>\d{{1,3}}(?:\.\d)?)[\s\-]*{_AGE_UNITS}[\s\-]*(?:old|of\s+age|o\b)"
+    r"|\b(?:age[d]?|aged)\s*:?\s*(?P<age2>\d{1,3})\b"
+    r"|\b(?P<age3>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![\w/])"
+    r"|\b(?P<age4>\d{1,3})\s*-?\s*(?-i:M|F)(?=[\s,.;)]|$)"
+    # "Woman, 58, with asthma", "Male, 45 years"
+    r"|\b(?:woman|man|female|male|lady|gentleman|patient)\s*,\s*(?P<age5>\d{1,3})\b(?!\s*(?:%|kg|cm|lbs?|mg|mmhg))"
+    # "She is 50.", "I am 58", "the patient is 72 years"
+    r"|\b(?:he|she|i|patient)\s+(?:is|am)\s+(?P<age6>\d{1,3})\b(?=\s*(?:years?\b|yrs?\b|[.,;)]|$|and\b|with\b))",
     re.IGNORECASE,
 )
+# "her 80-year-old mother", "his 6-year-old son": the age of someone else ("a 30-year-old mother" is the patient).
+_POSSESSIVE_BEFORE = re.compile(r"\b(her|his|my|their|our|patient'?s|whose)\s+$", re.IGNORECASE)
+_AGE_OF_A_RELATIVE = re.compile(
+    r"\s*(?:(?:\w+\s+){0,2})(?:mother|father|parents?|sisters?|brothers?|siblings?|aunts?|uncles?|"
+    r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twins?|wife|husband|partner|child(?:ren)?|"
+    r"baby|babies|friend|roommate)\b", re.IGNORECASE)
+
+
+def _age_of(text: str) -> tuple[float, str] | None:
+    """The patient's age in years and the words that say it (not a relative's: "her 80-year-old mother")."""
+    fallback = None
+    for match in _AGE.finditer(text):
+        raw = next(value for name, value in match.groupdict().items() if name != "unit" and value)
+        unit = (match.group("unit") or "y").lower()
+        per_year = 12 if unit.startswith("mo") else 52 if unit.startswith("w") else 365 if unit.startswith("d") else 1
+        found = float(raw) / per_year, match.group(0)
+        owner = _POSSESSIVE_BEFORE.search(text, max(0, match.start() - 20), match.start())
+        if owner and _AGE_OF_A_RELATIVE.match(text, match.end()):
+            # a caregiver's "my 6-month-old baby" may be the patient, when no other age is given
+            if fallback is None and owner.group(1).lower() in {"my", "our"}:
+                fallback = found
+            continue
+        return found
+    return fallback
+
+
 # "67 yo M" / "45F": the one-letter forms only count in upper case right after an age.
 _AGE_THEN = r"(?-i:(?:\d{1,3}\s*-?\s*|(?:yo|y/o|y\.o\.|year-old|years old)\s+)"
 _FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|she|her|mrs|mother)\b|{_AGE_THEN}F\b)", re.IGNORECASE)
@@ -121,10 +154,8 @@ def profile_from_text(text: str) -> PatientProfile:
     """Build a profile from free text (a note, a letter, a TREC topic), honouring negation."""
     evidence: dict[str, str] = {}
     age = None
-    if match := _AGE.search(text):
-        raw = next(group for group in match.groups() if group)
-        age = float(raw)
-        evidence["age_years"] = match.group(0)
+    if found := _age_of(text):
+        age, evidence["age_years"] = found
     sex = _sex_of(text)
     pregnant = _state(text, _PREGNANT)
     breastfeeding = _state(text, _BREASTFEEDING)
