@@ -354,3 +354,17 @@ def test_a_marker_named_with_a_disease_abbreviation_is_not_the_disease(note: str
 def test_the_patients_age_in_the_ways_notes_write_it(note: str, age: float | None) -> None:
     found = profile_from_text(note).age_years
     assert found == pytest.approx(age) if age is not None else found is None
+
+
+@pytest.mark.parametrize(("note", "sex"), [
+    ("A 50-year-old man whose mother and sister had breast cancer.", "male"),
+    ("A 45-year-old man. His mother had breast cancer; she died at 60.", "male"),
+    ("The patient, a 40-year-old woman, says her father and brother had MI; he died.", "female"),
+    ("Male, 60. Wife says she noticed confusion.", "male"),
+    ("A 15-week-old infant. He was born on the 39th week to a 39-year-old woman.", "male"),
+    ("A 30-year-old mother of two with asthma.", "female"),
+    ("She has asthma.", "female"),
+    ("I am 52; my mother has dementia.", None),
+])
+def test_the_patients_sex_from_the_words_that_name_it_before_pronouns(note: str, sex: str | None) -> None:
+    assert profile_from_text(note).sex == sex

@@ -132,8 +132,16 @@ def _age_of(text: str) -> tuple[float, str] | None:
 
 # "67 yo M" / "45F": the one-letter forms only count in upper case right after an age.
 _AGE_THEN = r"(?-i:(?:\d{1,3}\s*-?\s*|(?:yo|y/o|y\.o\.|year-old|years old)\s+)"
-_FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|she|her|mrs|mother)\b|{_AGE_THEN}F\b)", re.IGNORECASE)
-_MALE = re.compile(rf"\b(?:man|male|boy|gentleman|he|his|him|mr|father)\b|{_AGE_THEN}M\b)", re.IGNORECASE)
+# Words that name the patient's sex outright count first; pronouns only break a tie (a note's "his mother ... she
+# died" is about the mother); "mother" / "father" count unless someone's ("a 30-year-old mother", not "her mother").
+_FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|mrs|(?<!her )(?<!his )(?<!my )(?<!whose )mother)\b|"
+                     rf"{_AGE_THEN}F\b)", re.IGNORECASE)
+_MALE = re.compile(rf"\b(?:man|male|boy|gentleman|mr|(?<!her )(?<!his )(?<!my )(?<!whose )father)\b|"
+                   rf"{_AGE_THEN}M\b)", re.IGNORECASE)
+# "He was born at 39 weeks to a 39-year-old woman": the mother's sex, not the child's.
+_BORN_TO = re.compile(r"\bborn\b[^.;]{0,40}?\bto\s+an?\b[^.;]{0,30}?\b(?:woman|mother|female|lady)\b", re.IGNORECASE)
+_FEMALE_PRONOUN = re.compile(r"\b(?:she|her)\b", re.IGNORECASE)
+_MALE_PRONOUN = re.compile(r"\b(?:he|his|him)\b", re.IGNORECASE)
 _ECOG = re.compile(r"\b(?:ECOG|Zubrod|WHO)\b[^0-9.;]{0,25}?(?P<score>[0-5])\b", re.IGNORECASE)
 _KARNOFSKY = re.compile(r"\b(?:Karnofsky|KPS)\b[^0-9.;]{0,25}?(?P<score>\d{2,3})\b", re.IGNORECASE)
 # The patient is pregnant now: "pregnant", "gravid", "at 32 weeks of gestation". The bare noun "pregnancy" in a note
@@ -178,10 +186,12 @@ def profile_from_text(text: str) -> PatientProfile:
 
 
 def _sex_of(text: str) -> Literal["female", "male"] | None:
-    female, male = len(_FEMALE.findall(text)), len(_MALE.findall(text))
-    if female == male:
-        return None
-    return "female" if female > male else "male"
+    text = _BORN_TO.sub(" ", text)
+    for female_words, male_words in ((_FEMALE, _MALE), (_FEMALE_PRONOUN, _MALE_PRONOUN)):
+        female, male = len(female_words.findall(text)), len(male_words.findall(text))
+        if female != male:
+            return "female" if female > male else "male"
+    return None
 
 
 def _state(text: str, pattern: re.Pattern[str]) -> bool | None:
