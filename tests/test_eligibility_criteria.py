@@ -274,3 +274,24 @@ def test_lost_text_regressions() -> None:
     unsuitable = "Patients deemed unsuitable for inclusion by the investigator."
     mention = f"Inclusion Criteria:\n\n* Age 18 or older\n\nExclusion Criteria:\n\n{unsuitable}\n"
     assert [c.text for c in parse_criteria(mention).exclusion] == [unsuitable]
+
+
+@pytest.mark.parametrize("text", [
+    "Inclusion Criteria:\n* Age >= 18 years\n* Documented EGFR mutation\nExclusion Criteria:\n* Prior anti-PD-1\n* Brain metastases\n",
+    "Inclusion Criteria:\n1. Age >= 18 years\n2. Documented EGFR mutation\nEXCLUSION CRITERIA\n1. Prior anti-PD-1\n2. Brain metastases\n",
+    "Inclusion Criteria:\n  * Age >= 18 years\n  * Documented EGFR mutation\n  Key Exclusion Criteria (all cohorts):\n"
+    "  * Prior anti-PD-1\n  * Brain metastases\n",
+    "Inclusion Criteria:\n- Age >= 18 years\n- Documented EGFR mutation\nExclusion criteria for both parts:\n"
+    "- Prior anti-PD-1\n- Brain metastases\n",
+])
+def test_a_section_title_right_under_the_last_item_opens_the_next_section(text: str) -> None:
+    # with no blank line before it, the title was glued to the last inclusion and every exclusion became an inclusion
+    sections = parse_criteria(text)
+    assert [c.text for c in sections.inclusion] == ["Age >= 18 years", "Documented EGFR mutation"]
+    assert [c.text for c in sections.exclusion] == ["Prior anti-PD-1", "Brain metastases"]
+
+
+def test_a_wrapped_line_that_mentions_exclusion_criteria_is_no_title() -> None:
+    sections = parse_criteria("Inclusion Criteria:\n* Patients who do not meet the\nexclusion criteria of study A\n* Adults\n")
+    assert [c.text for c in sections.inclusion] == ["Patients who do not meet the exclusion criteria of study A", "Adults"]
+    assert sections.exclusion == []

@@ -38,6 +38,11 @@ _EXCLUSION_LEAD_IN = re.compile(
     r"\b(excluded|ineligible|not (?:be )?eligible|exclusion|(?:any|one) of the following criteria (?:will|are|is))\b",
     re.IGNORECASE,
 )
+# A section title on a line of its own, capitalized as titles are: "Exclusion Criteria", "KEY INCLUSION CRITERIA:",
+# "Exclusion criteria (all cohorts):"; a wrapped line "exclusion criteria of study A" is no title.
+_SECTION_TITLE = re.compile(
+    r"^[*_\s]*(?=[A-Z])(?i:(?:key\s+|main\s+)?(?:inclusion|exclusion)\s+criteria\s*(?:\([^)]{0,40}\)\s*)?:?"
+    r"|(?:key\s+|main\s+)?(?:inclusion|exclusion)\s+criteria\b[^.;:]{0,40}:)[*_\s]*$")
 _LEGACY_SECTION = re.compile(r"^[A-Z][A-Z/ ,&\-]{3,60}:$")
 
 
@@ -276,6 +281,8 @@ def parse_criteria(text: str | None) -> CriteriaSections:
         # A paragraph after a blank line belongs to a plain (unbulleted) item only when clearly indented under it;
         # records that start every paragraph with one space would otherwise glue all their criteria together.
         new_paragraph = previous_blank and stack and not stack[-1].bulleted and line.indent < stack[-1].marker_indent + 2
+        # "Exclusion Criteria:" right under the last item, with no blank line, opens the next section all the same
+        new_paragraph = new_paragraph or bool(_SECTION_TITLE.match(clean_text(stripped)))
         if stack and not new_paragraph and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
             # Indented past the item's marker: a wrapped line or a paragraph belonging to that item.
             stack[-1].parts.append(stripped)
@@ -283,7 +290,7 @@ def parse_criteria(text: str | None) -> CriteriaSections:
             previous_blank = False
             continue
         glued_heading = stripped.endswith(":") and stack[-1].parts[-1].rstrip().endswith((".", ";", ":")) if stack else False
-        if stack and previous_was_item_text and not previous_blank and not glued_heading:
+        if stack and previous_was_item_text and not previous_blank and not glued_heading and not new_paragraph:
             # Markdown lazy continuation: an unindented line glued to the item above it.
             stack[-1].parts.append(stripped)
             stack[-1].end = line.end
