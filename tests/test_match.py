@@ -344,3 +344,15 @@ def test_one_missing_alternative_does_not_fail_an_inclusion():
     single = study_from_dict(record("NCT7", "Chest pain", ["Chest Pain"], "Inclusion Criteria:\n\n* Chest pain\n"))
     single_verdict = next(v for v in assess(single, patient) if v.criterion == "Chest pain")
     assert single_verdict.status == "not_met" and single_verdict.hard
+
+
+@pytest.mark.parametrize(("note", "status"), [
+    ("Hypertension, controlled with lisinopril.", "unknown"),  # the criterion's state is not the patient's
+    ("Poorly controlled hypertension.", "not_met"),
+    ("No hypertension.", "met"),
+])
+def test_a_phrase_in_a_state_the_note_does_not_give_decides_nothing(note: str, status: str) -> None:
+    study = study_from_dict(record("NCT90000099", "Drug X for asthma", ["Asthma"],
+                                   "Inclusion Criteria:\n\n* Asthma\n\nExclusion Criteria:\n\n* Uncontrolled hypertension\n"))
+    (verdict,) = [v for v in assess(study, as_patient(note)) if v.criterion == "Uncontrolled hypertension"]
+    assert verdict.status == status

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from trialfinder.eligibility.context import mention_context, patient_mention_context
+from trialfinder.eligibility.context import mention_context, note_states, patient_mention_context, state_qualifiers
 from trialfinder.index.schema import analyze
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’]s)?|\d+[A-Za-z]+[A-Za-z0-9]*")
@@ -100,8 +100,20 @@ class PatientText:
         self.text = text
         self.tokens = tokens(text)
         self.positions: dict[str, list[int]] = {}
+        self.course_states = set(note_states(text))
         for index, token in enumerate(self.tokens):
             self.positions.setdefault(token.stem, []).append(index)
+
+    def _narrower_than_the_patients(self, criterion: str, criterion_start: int, patient_start: int,
+                                    negated: bool) -> bool:
+        """Whether the criterion puts the phrase in a state ("uncontrolled", "active") the patient's text does not
+        give it: "Uncontrolled hypertension" says nothing of a patient whose hypertension is controlled."""
+        if negated:
+            return False  # the patient has none of it, in any state
+        wanted = set(state_qualifiers(criterion, criterion_start))
+        if not wanted:
+            return False
+        return not wanted <= {*state_qualifiers(self.text, patient_start), *self.course_states}
 
     def find(self, criterion: str) -> list[PhraseHit]:
         """Content phrases of the criterion that the patient text also contains, longest match per place."""
@@ -139,7 +151,9 @@ class PatientText:
                 c_first, c_last = criterion_tokens[index], criterion_tokens[index + best_length - 1]
                 criterion_context = mention_context(criterion, c_first.start, c_last.end)
                 if not (patient_context.ignored or patient_context.hypothetical or criterion_context.ignored
-                        or criterion_context.permitted or criterion_context.hypothetical):
+                        or criterion_context.permitted or criterion_context.hypothetical
+                        or self._narrower_than_the_patients(criterion, c_first.start, first.start,
+                                                            patient_context.negated)):
                     hits.append(PhraseHit(
                         phrase=criterion[c_first.start:c_last.end], evidence=self.text[first.start:last.end],
                         negated=patient_context.negated, negated_in_criterion=criterion_context.negated,
