@@ -283,6 +283,12 @@ def test_lost_text_regressions() -> None:
     "  * Prior anti-PD-1\n  * Brain metastases\n",
     "Inclusion Criteria:\n- Age >= 18 years\n- Documented EGFR mutation\nExclusion criteria for both parts:\n"
     "- Prior anti-PD-1\n- Brain metastases\n",
+    "INCLUSION:\n1) Age >= 18 years\n2) Documented EGFR mutation\nEXCLUSION:\n1) Prior anti-PD-1\n2) Brain metastases\n",
+    "Participants are eligible only if all of the following apply:\n* Age >= 18 years\n* Documented EGFR mutation\n"
+    "Participants are excluded from the study if any of the following criteria apply:\n* Prior anti-PD-1\n"
+    "* Brain metastases\n",
+    "- Inclusion Criteria:\n  - Age >= 18 years\n  - Documented EGFR mutation\n- Exclusion Criteria:\n"
+    "  - Prior anti-PD-1\n  - Brain metastases\n",
 ])
 def test_a_section_title_right_under_the_last_item_opens_the_next_section(text: str) -> None:
     # with no blank line before it, the title was glued to the last inclusion and every exclusion became an inclusion
@@ -295,3 +301,7 @@ def test_a_wrapped_line_that_mentions_exclusion_criteria_is_no_title() -> None:
     sections = parse_criteria("Inclusion Criteria:\n* Patients who do not meet the\nexclusion criteria of study A\n* Adults\n")
     assert [c.text for c in sections.inclusion] == ["Patients who do not meet the exclusion criteria of study A", "Adults"]
     assert sections.exclusion == []
+    # a sentence wrapping onto a line that reads like a lead-in stays one item
+    sections = parse_criteria("Inclusion Criteria:\n* Children on the inpatient unit at\n"
+                              "NIH, may be eligible if they meet the following additional criteria:\n* Adults\n")
+    assert sections.inclusion[0].text.startswith("Children on the inpatient unit at NIH, may be eligible")

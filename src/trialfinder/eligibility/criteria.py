@@ -175,6 +175,22 @@ def _section_switch(line_text: str) -> tuple[CriterionKind, str] | None:
     return None
 
 
+# "... on the pediatric unit at" / "NIH, may be eligible if they meet the following criteria:": a sentence that
+# wraps onto the next line, whatever that line looks like.
+_ENDS_MID_SENTENCE = re.compile(
+    r"\b(?:a|an|the|of|at|to|in|on|for|from|by|with|and|or|who|that|which|than|as|if|is|are|be|must|may)\s*$",
+    re.IGNORECASE)
+
+
+def _opens_a_section(line_text: str) -> bool:
+    """Whether a line is a section title or lead-in, capitalized and set apart as titles are ("EXCLUSION:",
+    "Exclusion Criteria", "Participants are excluded if any of the following apply:"), even glued to an item."""
+    cleaned = clean_text(line_text).strip("*_ ")
+    if not cleaned[:1].isupper() or not (cleaned.endswith(":") or _SECTION_TITLE.match(cleaned)):
+        return False
+    return _section_switch(line_text) is not None
+
+
 def _is_lead_in(text: str) -> bool:
     """A list item like "Patients must meet all of the following criteria:" that only introduces its children."""
     cleaned = clean_text(text)
@@ -282,7 +298,8 @@ def parse_criteria(text: str | None) -> CriteriaSections:
         # records that start every paragraph with one space would otherwise glue all their criteria together.
         new_paragraph = previous_blank and stack and not stack[-1].bulleted and line.indent < stack[-1].marker_indent + 2
         # "Exclusion Criteria:" right under the last item, with no blank line, opens the next section all the same
-        new_paragraph = new_paragraph or bool(_SECTION_TITLE.match(clean_text(stripped)))
+        new_paragraph = new_paragraph or (_opens_a_section(line.content) and not (
+            stack and _ENDS_MID_SENTENCE.search(stack[-1].parts[-1])))
         if stack and not new_paragraph and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
             # Indented past the item's marker: a wrapped line or a paragraph belonging to that item.
             stack[-1].parts.append(stripped)
