@@ -356,3 +356,6 @@ def test_a_phrase_in_a_state_the_note_does_not_give_decides_nothing(note: str, s
                                    "Inclusion Criteria:\n\n* Asthma\n\nExclusion Criteria:\n\n* Uncontrolled hypertension\n"))
     (verdict,) = [v for v in assess(study, as_patient(note)) if v.criterion == "Uncontrolled hypertension"]
     assert verdict.status == status
+    if status == "unknown":
+        # the open question is named, with what the note does say
+        assert "uncontrolled" in verdict.reason and verdict.evidence == "Hypertension"

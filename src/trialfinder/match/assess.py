@@ -85,9 +85,15 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     """One verdict from the criterion's constraints, or None when the rules know nothing about the patient here."""
     results = [(constraint, evaluate(constraint, patient.profile)) for constraint in item.constraints]
     decided = [(c, v) for c, v in results if v.status != "unknown"]
-    if not decided:
-        return None
     criterion = item.criterion
+    if not decided:
+        # an open question the patient's text touches ("patient has hypertension; whether it is uncontrolled is not
+        # known") says more than none at all
+        informed = [v for _, v in results if v.evidence]
+        if not informed:
+            return None
+        return CriterionVerdict(criterion.text, criterion.kind, "unknown", informed[0].reason, informed[0].evidence,
+                                (criterion.start, criterion.end), "rules")
     failing = [(c, v) for c, v in decided if v.status == "not_met"]
     passing = [(c, v) for c, v in decided if v.status == "met"]
     mention_requires = [c for c, _ in results if isinstance(c, MentionConstraint) and c.polarity == "require"]
