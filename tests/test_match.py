@@ -359,3 +359,17 @@ def test_a_phrase_in_a_state_the_note_does_not_give_decides_nothing(note: str, s
     if status == "unknown":
         # the open question is named, with what the note does say
         assert "uncontrolled" in verdict.reason and verdict.evidence == "Hypertension"
+
+
+@pytest.mark.parametrize(("note", "status"), [
+    ("Heart failure, NYHA class III, ejection fraction 30%.", "unknown"),  # was a hard exclusion
+    ("NYHA class III heart failure.", "unknown"),
+    ("NYHA class IV heart failure.", "not_met"),
+    ("No heart failure.", "met"),
+])
+def test_a_functional_class_narrows_the_condition(note: str, status: str) -> None:
+    study = study_from_dict(record("NCT90000098", "Device Y in atrial fibrillation", ["Atrial Fibrillation"],
+                                   "Inclusion Criteria:\n\n* Atrial fibrillation\n\n"
+                                   "Exclusion Criteria:\n\n* NYHA class IV heart failure\n"))
+    (verdict,) = [v for v in assess(study, as_patient(note)) if v.criterion == "NYHA class IV heart failure"]
+    assert verdict.status == status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trialfinder.match import as_patient
 from trialfinder.match.queries import key_words, text_words
 from trialfinder.match.service import RelevanceWeights, feedback_names
@@ -53,3 +55,19 @@ def test_feedback_names_weigh_condition_names_by_rank():
     assert "Asthma" not in feedback_names(store, patient, scores, top_two)
     anchored = RelevanceWeights(feedback=0.5, feedback_anchored=True, feedback_docs=3)
     assert feedback_names(store, patient, scores, anchored) == []  # the note names none of these conditions
+
+
+@pytest.mark.parametrize(("note", "criterion", "hit"), [
+    ("type 2 diabetes", "Type 1 diabetes", None),  # another numbered kind
+    ("type 1 diabetes", "Type 1 diabetes", "diabetes"),
+    ("type 2 diabetes", "History of diabetes", "diabetes"),  # the criterion names no kind: any will do
+    ("No diabetes.", "Type 1 diabetes", "diabetes"),  # none of any kind
+    ("NYHA class III heart failure", "NYHA class IV heart failure", None),
+    ("Class 2 obesity", "Class 3 obesity", None),
+    ("She is on lisinopril 10 mg", "Prior lisinopril", "lisinopril"),  # a dose is no kind
+])
+def test_a_phrase_hit_keeps_the_numbered_kind_the_criterion_names(note: str, criterion: str, hit: str | None) -> None:
+    from trialfinder.match.phrases import PatientText
+
+    found = [h.phrase for h in PatientText(note).find(criterion)]
+    assert found == ([hit] if hit else [])

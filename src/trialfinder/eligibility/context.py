@@ -226,6 +226,9 @@ _STATE_QUALIFIERS = (
     ("locally advanced", r"locally[\s-]+advanced"),
     # "HIV-associated lymphoma", "therapy-related AML": a kind caused by something else ("age-related" names a disease)
     ("secondary", r"associated|(?<!age-)(?<!age\s)related|induced"),
+    # "NYHA class IV heart failure", "class III or IV": a functional class (a range names each class in it)
+    ("class iv", r"class\s+(?:(?:i{1,3}|[1-3])\s*(?:or|/|-|–|to|and)\s*)?(?:iv|4)"),
+    ("class iii", r"class\s+(?:(?:i{1,2}|[12])\s*(?:or|/|-|–|to|and)\s*)?(?:iii|3)"),
 )
 # The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
 _NOTE_STATES = (

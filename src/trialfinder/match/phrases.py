@@ -82,6 +82,30 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
+# "Type 1 diabetes", "NYHA class IV", "class 3 obesity": a number or numeral that says which kind of the named thing
+_KIND_BEFORE = re.compile(r"\b(?:type|stage|grade|class|phase|level)\s*(?:[ivx]+|\d+[a-c]?)[\s-]*$", re.IGNORECASE)
+_KIND_WORD_LAST = re.compile(r"\b(?:type|stage|grade|class|phase|level)$", re.IGNORECASE)
+_KIND_AFTER = re.compile(r"[\s-]*(?:[ivx]+|\d+[a-c]?)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d+[a-c]?\b", re.IGNORECASE)
+
+
+def _numbered_kind(text: str, start: int, end: int) -> tuple[str, str, tuple[str, ...]]:
+    """The numbered kind a phrase text[start:end] names: before it ("type 1"), after a last "class" ("IV"), and
+    the numbers inside it ("class 3 obesity"), lower-cased."""
+    before = _KIND_BEFORE.search(text, max(0, start - 20), start)
+    after = _KIND_AFTER.match(text, end) if _KIND_WORD_LAST.search(text, start, end) else None
+    return (before.group(0).strip(" -").lower() if before else "",
+            after.group(0).strip(" -").lower() if after else "",
+            tuple(number.lower() for number in _NUMBER.findall(text, start, end)))
+
+
+def _same_numbered_kind(criterion: str, c_start: int, c_end: int, text: str, start: int, end: int) -> bool:
+    """Whether the patient's phrase is of the numbered kind the criterion names, if it names one ("Type 1 diabetes"
+    is not a patient's "type 2 diabetes"; "History of diabetes" is; a patient who has none has none of any kind)."""
+    wanted, found = _numbered_kind(criterion, c_start, c_end), _numbered_kind(text, start, end)
+    return all(not part or part == have for part, have in zip(wanted, found))
+
+
 @dataclass(frozen=True)
 class PhraseHit:
     """A criterion phrase found in the patient text, and whether the patient's text affirms or negates it."""
@@ -153,7 +177,9 @@ class PatientText:
                 if not (patient_context.ignored or patient_context.hypothetical or criterion_context.ignored
                         or criterion_context.permitted or criterion_context.hypothetical
                         or self._narrower_than_the_patients(criterion, c_first.start, first.start,
-                                                            patient_context.negated)):
+                                                            patient_context.negated)
+                        or not (patient_context.negated or _same_numbered_kind(
+                            criterion, c_first.start, c_last.end, self.text, first.start, last.end))):
                     hits.append(PhraseHit(
                         phrase=criterion[c_first.start:c_last.end], evidence=self.text[first.start:last.end],
                         negated=patient_context.negated, negated_in_criterion=criterion_context.negated,
