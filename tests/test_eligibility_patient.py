@@ -74,7 +74,7 @@ def verdicts(text: str, kind: str, profile: PatientProfile) -> list[str]:
         ("Age 65 years or older", "inclusion", ["not_met"]),
         ("Men aged 18 or older", "inclusion", ["not_met", "met"]),
         ("History of diabetes", "inclusion", ["met"]),
-        ("Type 1 diabetes", "exclusion", ["unknown"]),
+        ("Type 1 diabetes", "exclusion", ["met"]),  # the patient has type 2, and nobody has both
         ("Hypertension", "exclusion", ["not_met"]),
         ("History of myocardial infarction", "exclusion", ["met"]),
         ("Platelets ≥ 100 x 10^9/L", "inclusion", ["met"]),
@@ -189,7 +189,8 @@ def test_type_1_diabetes_written_with_a_gloss_is_not_met_by_type_2(criterion: st
     profile = profile_from_text(COPD_NOTE)
     conditions = [c for c in extract_constraints(criterion, "exclusion") if c.type in {"condition", "therapy"}]
     assert [c.concept for c in conditions] == ["type 1 diabetes"]
-    assert evaluate(conditions[0], profile).status == "unknown"
+    # a type 2 patient has not type 1: the exclusion is met (it was read as "diabetes mellitus" and not met)
+    assert evaluate(conditions[0], profile).status == "met"
     type_1 = profile_from_text("Has type 1 (juvenile) diabetes since age 9.")
     assert [m.concept for m in type_1.diagnoses] == ["type 1 diabetes"]
     assert evaluate(conditions[0], type_1).status == "not_met"
@@ -368,3 +369,16 @@ def test_the_patients_age_in_the_ways_notes_write_it(note: str, age: float | Non
 ])
 def test_the_patients_sex_from_the_words_that_name_it_before_pronouns(note: str, sex: str | None) -> None:
     assert profile_from_text(note).sex == sex
+
+
+@pytest.mark.parametrize(("note", "criterion", "kind", "status"), [
+    ("T1DM since age 8.", "Type 2 diabetes mellitus", "inclusion", "not_met"),
+    ("Extensive-stage small cell lung cancer.", "Non-small cell lung cancer", "inclusion", "not_met"),
+    ("NSCLC, adenocarcinoma.", "Small cell lung cancer", "exclusion", "met"),
+    ("Diabetes for ten years.", "Type 1 diabetes", "exclusion", "unknown"),  # which kind is not said
+])
+def test_a_patient_with_one_kind_of_a_disease_has_not_the_other(note: str, criterion: str, kind: str,
+                                                               status: str) -> None:
+    profile = profile_from_text(note)
+    (condition,) = [c for c in extract_constraints(criterion, kind) if c.type == "condition"]
+    assert evaluate(condition, profile).status == status

@@ -17,7 +17,7 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import ABBREVIATIONS, concept_of, implied_concepts, lexicon_regex, normalize_term
+from .terms import ABBREVIATIONS, EXCLUSIVE_KINDS, concept_of, implied_concepts, lexicon_regex, normalize_term
 from .vocabulary import default_vocabulary
 
 
@@ -350,6 +350,9 @@ def _evaluate_mention(constraint: MentionConstraint, profile: PatientProfile) ->
     wanted = constraint.concept or normalize_term(constraint.term)
     if miss := next((m for m in absent if _key(m) == wanted or _matches(constraint.concept, constraint.term, m)), None):
         return _apply_polarity(constraint, False, f"patient explicitly has no {miss.term}", miss.evidence)
+    others = EXCLUSIVE_KINDS.get(constraint.concept or "", frozenset())
+    if other := next((m for m in present if m.concept in others), None):
+        return _apply_polarity(constraint, False, f"patient has {other.term}, not {constraint.term}", other.evidence)
     return Verdict("unknown", f"no information about {constraint.term}")
 
 

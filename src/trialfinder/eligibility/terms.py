@@ -210,6 +210,14 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "bun": ("blood urea nitrogen", "bun"),
 }
 
+# Kinds of one disease that a patient does not have both of: a patient with one has not the other.
+EXCLUSIVE_KINDS: dict[str, frozenset[str]] = {
+    "type 1 diabetes": frozenset({"type 2 diabetes"}),
+    "type 2 diabetes": frozenset({"type 1 diabetes"}),
+    "small cell lung cancer": frozenset({"non-small cell lung cancer"}),
+    "non-small cell lung cancer": frozenset({"small cell lung cancer"}),
+}
+
 # Abbreviations that map a patient's shorthand onto a concept ("T2DM" -> "type 2 diabetes").
 ABBREVIATIONS: dict[str, str] = {
     form: concept
