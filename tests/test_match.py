@@ -373,3 +373,19 @@ def test_a_functional_class_narrows_the_condition(note: str, status: str) -> Non
                                    "Exclusion Criteria:\n\n* NYHA class IV heart failure\n"))
     (verdict,) = [v for v in assess(study, as_patient(note)) if v.criterion == "NYHA class IV heart failure"]
     assert verdict.status == status
+
+
+@pytest.mark.parametrize(("criterion", "note", "status"), [
+    # a name narrowed by what it needed, or by how grave it was, is not every case of it
+    ("History of life-threatening asthma requiring intubation", "8-year-old boy with moderate asthma.", "unknown"),
+    ("Asthma requiring hospitalization in the past year", "Mild asthma, uses an inhaler.", "unknown"),
+    ("Asthma requiring hospitalization in the past year", "Asthma requiring hospitalization in March.", "not_met"),
+    # a lone generic word is no reason: "episode" is in every depression note
+    ("Failure of at least 2 antidepressants in the current episode", "Depression, current episode 4 months.",
+     "unknown"),
+])
+def test_narrowed_names_and_generic_words_decide_nothing(criterion: str, note: str, status: str) -> None:
+    study = study_from_dict(record("NCT90000097", "Drug Z", ["Asthma"],
+                                   f"Inclusion Criteria:\n\n* Adults\n\nExclusion Criteria:\n\n* {criterion}\n"))
+    (verdict,) = [v for v in assess(study, as_patient(note)) if v.criterion == criterion]
+    assert verdict.status == status

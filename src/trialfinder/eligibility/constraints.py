@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .context import mention_context, state_qualifiers
+from .context import mention_context, mention_states
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
 from .model import (
     Constraint,
@@ -590,7 +590,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             type=mention_type, span=(start, end), text=surface,
             polarity=_polarity(kind, negated), negated=negated,
             hypothetical=context.hypothetical, term=surface.lower(), concept=concept,
-            time_limited=time_limited, qualifiers=state_qualifiers(text, _last_word_start(text, start, end)),
+            time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
     found = _negation_carried_forward(found, kind)

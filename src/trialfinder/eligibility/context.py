@@ -229,6 +229,7 @@ _STATE_QUALIFIERS = (
     # "NYHA class IV heart failure", "class III or IV": a functional class (a range names each class in it)
     ("class iv", r"class\s+(?:(?:i{1,3}|[1-3])\s*(?:or|/|-|–|to|and)\s*)?(?:iv|4)"),
     ("class iii", r"class\s+(?:(?:i{1,2}|[12])\s*(?:or|/|-|–|to|and)\s*)?(?:iii|3)"),
+    ("life-threatening", r"life[\s-]+threatening|near[\s-]+fatal"),
 )
 # The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
 _NOTE_STATES = (
@@ -248,6 +249,18 @@ def state_qualifiers(text: str, start: int) -> tuple[str, ...]:
     """The states ("uncontrolled", "active", "severe", ...) that the words right before text[start:] put a mention in."""
     before = text[max(0, start - 60) : start]
     return tuple(state for state, pattern in _QUALIFIER_BEFORE_MENTION if pattern.search(before))
+
+
+# "asthma requiring intubation", "infection that required hospitalization": the words after a name narrow it to the
+# cases that needed something.
+_REQUIRING_AFTER = re.compile(r"\s*,?\s*(?:requiring|that\s+required|which\s+required|needing|leading\s+to)\b",
+                              re.IGNORECASE)
+
+
+def mention_states(text: str, start: int, end: int) -> tuple[str, ...]:
+    """The states the words around the mention text[start:end] put it in: before it, and "requiring ..." after."""
+    states = state_qualifiers(text, start)
+    return (*states, "requiring") if _REQUIRING_AFTER.match(text, end) else states
 
 
 def note_states(text: str) -> tuple[str, ...]:

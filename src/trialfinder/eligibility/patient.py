@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .context import note_states, patient_mention_context, state_qualifiers
+from .context import mention_states, note_states, patient_mention_context
 from .measures import find_lab_readings, normalize_lab
 from .model import (
     Constraint,
@@ -231,7 +231,7 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
             continue
         concept = concept_of(surface, kind)
         mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end],
-                          qualifiers=tuple(dict.fromkeys((*state_qualifiers(text, start), *course))))
+                          qualifiers=tuple(dict.fromkeys((*mention_states(text, start, end), *course))))
         target = absent if context.negated else present
         target.setdefault(_key(mention), mention)
     for key in present:

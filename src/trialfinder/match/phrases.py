@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from trialfinder.eligibility.context import mention_context, note_states, patient_mention_context, state_qualifiers
+from trialfinder.eligibility.context import mention_context, mention_states, note_states, patient_mention_context
 from trialfinder.index.schema import analyze
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’]s)?|\d+[A-Za-z]+[A-Za-z0-9]*")
@@ -42,7 +42,7 @@ MIN_SINGLE_WORD = 7  # a lone shared word must be this long to count ("astrocyto
 _SINGLE_GENERIC = """cancer tumor tumour infection surgery pain failure injury syndrome therapy medicine chemotherapy
 disease malignancy malignant carcinoma metastatic metastases metastasis treatment hospital patients symptoms
 abnormal abnormality abnormalities evidence previous history problems problem function hepatic renal cardiac
-pulmonary respiratory neurological psychiatric inflammatory infectious""".split()
+pulmonary respiratory neurological psychiatric inflammatory infectious episode episodes""".split()
 
 
 @lru_cache(maxsize=200_000)
@@ -128,16 +128,16 @@ class PatientText:
         for index, token in enumerate(self.tokens):
             self.positions.setdefault(token.stem, []).append(index)
 
-    def _narrower_than_the_patients(self, criterion: str, criterion_start: int, patient_start: int,
-                                    negated: bool) -> bool:
+    def _narrower_than_the_patients(self, criterion: str, criterion_start: int, criterion_end: int,
+                                    patient_start: int, patient_end: int, negated: bool) -> bool:
         """Whether the criterion puts the phrase in a state ("uncontrolled", "active") the patient's text does not
         give it: "Uncontrolled hypertension" says nothing of a patient whose hypertension is controlled."""
         if negated:
             return False  # the patient has none of it, in any state
-        wanted = set(state_qualifiers(criterion, criterion_start))
+        wanted = set(mention_states(criterion, criterion_start, criterion_end))
         if not wanted:
             return False
-        return not wanted <= {*state_qualifiers(self.text, patient_start), *self.course_states}
+        return not wanted <= {*mention_states(self.text, patient_start, patient_end), *self.course_states}
 
     def find(self, criterion: str) -> list[PhraseHit]:
         """Content phrases of the criterion that the patient text also contains, longest match per place."""
@@ -176,8 +176,8 @@ class PatientText:
                 criterion_context = mention_context(criterion, c_first.start, c_last.end)
                 if not (patient_context.ignored or patient_context.hypothetical or criterion_context.ignored
                         or criterion_context.permitted or criterion_context.hypothetical
-                        or self._narrower_than_the_patients(criterion, c_first.start, first.start,
-                                                            patient_context.negated)
+                        or self._narrower_than_the_patients(criterion, c_first.start, c_last.end, first.start,
+                                                            last.end, patient_context.negated)
                         or not (patient_context.negated or _same_numbered_kind(
                             criterion, c_first.start, c_last.end, self.text, first.start, last.end))):
                     hits.append(PhraseHit(
