@@ -382,3 +382,10 @@ def test_a_patient_with_one_kind_of_a_disease_has_not_the_other(note: str, crite
     profile = profile_from_text(note)
     (condition,) = [c for c in extract_constraints(criterion, kind) if c.type == "condition"]
     assert evaluate(condition, profile).status == status
+
+
+def test_a_caregivers_words_about_the_patient() -> None:
+    profile = profile_from_text("My husband is 67 and has Parkinson's for 5 years. He takes levodopa.")
+    assert profile.age_years == 67 and profile.sex == "male"
+    assert [m.concept for m in profile.diagnoses] == ["parkinson's disease"]
+    assert profile_from_text("Her husband is 70. She is 66.").age_years == 66

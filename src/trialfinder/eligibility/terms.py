@@ -63,7 +63,8 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     # one seizure (after a bleed, with a fever) is not epilepsy; epilepsy implies seizures (PARENT_CONCEPTS)
     "seizure": ("seizures", "seizure", "convulsions", "convulsion"),
     "dementia": ("dementia", "alzheimer's disease", "alzheimer disease"),
-    "parkinson's disease": ("parkinson's disease", "parkinson disease", "pd"),
+    "parkinson's disease": ("parkinson's disease", "parkinson disease", "parkinsons disease", "parkinson's",
+                            "parkinsons", "pd"),
     "multiple sclerosis": ("multiple sclerosis", "ms"),
     "depression": ("depression", "major depressive disorder", "mdd", "depressive disorder"),
     "bipolar disorder": ("bipolar disorder", "bipolar"),
