@@ -64,7 +64,8 @@ NOTES = """\
 TUNING = """\
 Seventh round (issue 6): a new retrieval signal and an age-reading fix, each checked on 2021 and 2022 only (NDCG@10,
 eligible only / graded: full 2021 / rerank 2021 / full 2022 / rerank 2022); 2023 was run only with the kept
-defaults, at the end (twice with the same code and the same numbers: once to look, once to write this file). Topic counts are small (33-47), so differences under ~0.01 are noise. Sweeps ran with
+defaults: after 611768d (twice, same numbers, the second written as the run of 06:51), then once at the end with
+the final code (this run). Topic counts are small (33-47), so differences under ~0.01 are noise. Sweeps ran with
 /tmp scripts that call match_patient with RelevanceWeights / RankWeights overrides over the same bench store.
 
 | change | full 21 | rerank 21 | full 22 | rerank 22 | kept |
@@ -79,6 +80,13 @@ defaults, at the end (twice with the same code and the same numbers: once to loo
 | same, 0.6 | 0.4632 / 0.4180 | 0.7819 / 0.8093 | 0.4803 / 0.4234 | 0.7513 / 0.7049 | |
 | same, 0.8 | 0.4578 / 0.4109 | 0.7664 / 0.8001 | 0.5000 / 0.4417 | 0.7429 / 0.7004 | |
 | criteria words 0.5 and a hard criteria exclusion -0.25 (was -0.2) (611768d) | 0.4550 / 0.4120 | 0.7943 / 0.8155 | 0.4783 / 0.4212 | 0.7755 / 0.7214 | yes |
+| a note's drugs also from the mined vocabulary ("methotrexate", "lisinopril"); "her mother takes warfarin" is a relative's (3db6d65) | 0.4569 / 0.4125 | 0.7960 / 0.8162 | 0.4783 / 0.4212 | 0.7755 / 0.7214 | yes |
+| "EGFR exon 19 deletion" / "T790M" is no eGFR value (4f5b879); "PD-L1" is no Parkinson's disease (dedc417); ages and sex as notes write them (7695ddb, 2e2d0da) | 0.4586 / 0.4136 | 0.7960 / 0.8164 | 0.4783 / 0.4212 | 0.7755 / 0.7214 | yes |
+| a section title right under the last item opens its section (5b23feb) | 0.4586 / 0.4137 | 0.7960 / 0.8164 | 0.4783 / 0.4212 | 0.7755 / 0.7214 | yes |
+| a criterion phrase in a state the note does not give is no phrase hit ("Uncontrolled hypertension" vs "hypertension, controlled") (9ea433a) | 0.4642 / 0.4153 | 0.7959 / 0.8164 | 0.4719 / 0.4236 | 0.7823 / 0.7273 | yes |
+| lead-ins glued to the last item open their section too (69d81a5) | 0.4642 / 0.4153 | 0.7954 / 0.8160 | 0.4719 / 0.4236 | 0.7823 / 0.7273 | yes |
+| NYHA class as a state; phrase hits keep the numbered kind ("Type 1 diabetes" vs "type 2") (4104fb8) | 0.4638 / 0.4150 | 0.7954 / 0.8160 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | yes |
+| type 1 / type 2 diabetes, SCLC / NSCLC answer for each other (a7d8f95); "life-threatening", "asthma requiring intubation" as states (7614454); "Parkinson's" (f647f30) | 0.4643 / 0.4153 | 0.7954 / 0.8160 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | yes |
 
 (The criteria-words rows before 8a3aa19 ran without the age fix, which moved only 2022 re-ranking, by 0.0004.)
 
@@ -105,6 +113,9 @@ Tried and not kept (each on the row it names):
   0.4783 / 0.4212, 0.7684 / 0.7260; criteria exclusion 0.3: 0.4551 / 0.4082, 0.7927 / 0.8141, 0.4783 / 0.4212,
   0.7722 / 0.7177; the total penalty capped at 0.35: 0.4519 / 0.4103, 0.7864 / 0.8152, 0.4783 / 0.4212, 0.7655 /
   0.7322; at 0.5: 0.4550 / 0.4120, 0.7926 / 0.8151, 0.4783 / 0.4212, 0.7749 / 0.7266 (all within noise);
+- on 7614454: condition names of the mined vocabulary added to the profile read from a note: 0.4499 / 0.3998,
+  0.7918 / 0.8134, 0.4614 / 0.4142, 0.7693 / 0.7206; the same but kept out of the condition searches: 0.4563 /
+  0.4084, 0.7918 / 0.8126, 0.4744 / 0.4259, 0.7832 / 0.7281 (2022 a little up, 2021 down; drug names are kept);
 - on the kept row: feedback weight 0.8 or 1.2 (instead of 0.4) for notes in which no condition phrase is found:
   2022 full 0.4713 / 0.4142 and 0.4650 / 0.4104, rerank 0.7554 / 0.7098 and 0.7692 / 0.7173 (2021 unchanged).
 
