@@ -389,3 +389,21 @@ def test_a_caregivers_words_about_the_patient() -> None:
     assert profile.age_years == 67 and profile.sex == "male"
     assert [m.concept for m in profile.diagnoses] == ["parkinson's disease"]
     assert profile_from_text("Her husband is 70. She is 66.").age_years == 66
+
+
+@pytest.mark.parametrize(("note", "never_had"), [
+    ("She is chemotherapy-naive.", "chemotherapy"), ("PD-1 inhibitor naive.", "pd-1 inhibitor"),
+    ("Imatinib naïve CML.", "imatinib"), ("Received chemotherapy; naive to immunotherapy.", "immunotherapy"),
+])
+def test_naive_to_a_treatment_is_never_having_had_it(note: str, never_had: str) -> None:
+    profile = profile_from_text(note)
+    assert never_had in {m.term for m in profile.absent_therapies}
+    assert never_had not in {m.term for m in profile.therapies}
+
+
+@pytest.mark.parametrize("criterion", ["Chemotherapy-naive patients", "Patients must be chemotherapy naive"])
+def test_a_naive_inclusion_forbids_the_treatment(criterion: str) -> None:
+    # it required chemotherapy: a chemotherapy-naive patient failed the very trial written for them
+    (therapy,) = [c for c in extract_constraints(criterion, "inclusion") if c.type == "therapy"]
+    assert therapy.polarity == "forbid"
+    assert evaluate(therapy, profile_from_text("No prior chemotherapy.")).status == "met"

@@ -18,7 +18,7 @@ _SCOPE_BREAK = re.compile(
 _PRE_NEGATION = re.compile(
     r"\b(?:no|not|without|free\s+of|freedom\s+from|absence\s+of|absent|denies|denied|deny|negative\s+for|never|"
     r"none|neither|nor|lack\s+of|lacks?|ruled\s+out|rule\s+out|has\s+not|have\s+not|had\s+not|did\s+not|does\s+not|"
-    r"do\s+not|cannot|unable\s+to\s+have|no\s+longer)\b",
+    r"do\s+not|cannot|unable\s+to\s+have|no\s+longer|na[iï]ve\s+to)\b",
     re.IGNORECASE,
 )
 # "node-negative", "HER2-negative": a hyphenated "negative" names a subtype, it negates nothing; "ineligible for"
@@ -35,6 +35,8 @@ _POST_NEGATIVE_RESULT = re.compile(
     r"PCR|titers?|assay|levels?)\s*)?(?:(?:is|are|was|were|be|came\s+back|returned|found)\s+)?:?\s*negative\b",
     re.IGNORECASE,
 )
+# "chemotherapy-naive", "PD-1 inhibitor naïve": never given it.
+_NAIVE_AFTER = re.compile(r"^[\s-]*na[iï]ve\b", re.IGNORECASE)
 # "HIV, HBV and HCV negative": one result after a list of names holds for each; not when an item is a marker of the
 # name before it ("breast cancer, HER2 negative", "..., ER positive, PR negative").
 # (possessive quantifiers: the item words cannot be re-split, so a long list cannot make the match backtrack)
@@ -178,7 +180,8 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     relative = _about_a_relative(before, after, sentence)
     ignored = ignored or relative
     negated_before = bool(_PRE_NEGATION.search(before))
-    trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after))
+    trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
+                                            or _NAIVE_AFTER.match(after))
     negated = negated_before or trailing is not None or _negative_after_list(after)
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
