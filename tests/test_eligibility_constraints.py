@@ -522,3 +522,10 @@ def test_age_related_names_a_disease_not_a_secondary_kind() -> None:
 def test_a_negative_result_after_a_list_holds_for_each_name_but_not_past_a_marker(text: str,
                                                                                   expected: dict[str, str]) -> None:
     assert _mentions(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Active hepatitis B or C infection", "Hepatitis B/C positive",
+                                  "Known HIV, hepatitis B or C", "hepatitis B, C or HIV"])
+def test_hepatitis_b_or_c_names_both(text: str) -> None:
+    concepts = {c.concept for c in only(text, MentionConstraint, "exclusion")}
+    assert {"hepatitis b", "hepatitis c"} <= concepts

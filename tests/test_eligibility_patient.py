@@ -407,3 +407,14 @@ def test_a_naive_inclusion_forbids_the_treatment(criterion: str) -> None:
     (therapy,) = [c for c in extract_constraints(criterion, "inclusion") if c.type == "therapy"]
     assert therapy.polarity == "forbid"
     assert evaluate(therapy, profile_from_text("No prior chemotherapy.")).status == "met"
+
+
+@pytest.mark.parametrize(("note", "present", "absent"), [
+    ("Negative for hepatitis B and C.", set(), {"hepatitis b", "hepatitis c"}),
+    ("Hepatitis B and C negative.", set(), {"hepatitis b", "hepatitis c"}),
+    ("She has hepatitis B and C.", {"hepatitis b", "hepatitis c"}, set()),
+])
+def test_hepatitis_b_and_c_in_a_note(note: str, present: set[str], absent: set[str]) -> None:
+    profile = profile_from_text(note)
+    assert {m.concept for m in profile.diagnoses} == present
+    assert {m.concept for m in profile.absent_conditions} == absent

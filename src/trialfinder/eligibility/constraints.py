@@ -17,7 +17,7 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import concept_of, lexicon_regex, normalize_term
+from .terms import concept_of, hepatitis_sibling, lexicon_regex, normalize_term
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
@@ -593,6 +593,9 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
+    found += [replace(constraint, span=(letter[0], letter[1]), text=text[letter[0]:letter[1]], term=letter[2],
+                      concept=letter[2])
+              for constraint in found if (letter := hepatitis_sibling(text, constraint.span[1], constraint.concept))]
     found = _negation_carried_forward(found, kind)
     unique: dict[tuple[str, str | None, str, bool], MentionConstraint] = {}
     for constraint in sorted(found, key=lambda c: c.span):

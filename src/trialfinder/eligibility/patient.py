@@ -17,7 +17,15 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import ABBREVIATIONS, EXCLUSIVE_KINDS, concept_of, implied_concepts, lexicon_regex, normalize_term
+from .terms import (
+    ABBREVIATIONS,
+    EXCLUSIVE_KINDS,
+    concept_of,
+    hepatitis_sibling,
+    implied_concepts,
+    lexicon_regex,
+    normalize_term,
+)
 from .vocabulary import default_vocabulary
 
 
@@ -223,6 +231,9 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         concept = ABBREVIATIONS.get(token.group(0).lower())
         if concept and concept_of(token.group(0), kind) and not any(s <= token.start() < e for s, e, _ in spans):
             spans.append((token.start(), token.end(), token.group(0)))
+    for start, end, surface in list(spans):
+        if sibling := hepatitis_sibling(text, end, concept_of(surface, kind)):
+            spans.append((sibling[0], sibling[1], sibling[2]))
     course = note_states(text) if kind == "condition" else ()
     for start, end, surface in sorted(spans):
         context = patient_mention_context(text, start, end)

@@ -358,3 +358,19 @@ def implied_concepts(concept: str) -> set[str]:
                 seen.add(parent)
                 frontier.append(parent)
     return seen
+
+
+# "hepatitis B or C", "hepatitis B/C", "hepatitis B and C negative": the second letter names the other hepatitis.
+_HEPATITIS_LETTER_AFTER = re.compile(r"\s*(?:,|/|\band/or\b|\bor\b|\band\b)\s*(?:hepatitis\s+)?(?P<letter>[BC])\b(?!-)",
+                                     re.IGNORECASE)
+
+
+def hepatitis_sibling(text: str, end: int, concept: str | None) -> tuple[int, int, str] | None:
+    """After a hepatitis B or C mention ending at text[end], the other one named by its letter: (start, end, concept)."""
+    if concept not in {"hepatitis b", "hepatitis c"}:
+        return None
+    match = _HEPATITIS_LETTER_AFTER.match(text, end)
+    if not match:
+        return None
+    other = f"hepatitis {match.group('letter').lower()}"
+    return (match.start("letter"), match.end("letter"), other) if other != concept else None
