@@ -64,8 +64,8 @@ NOTES = """\
 TUNING = """\
 Seventh round (issue 6): a new retrieval signal and an age-reading fix, each checked on 2021 and 2022 only (NDCG@10,
 eligible only / graded: full 2021 / rerank 2021 / full 2022 / rerank 2022); 2023 was run only with the kept
-defaults: after 611768d (twice, same numbers, the second written as the run of 06:51), then once at the end with
-the final code (this run). Topic counts are small (33-47), so differences under ~0.01 are noise. Sweeps ran with
+defaults: after 611768d (twice, same numbers, the second written as the run of 06:51), at ef8b7dc (the run of
+07:47), and after the last two verdict fixes (this run). Topic counts are small (33-47), so differences under ~0.01 are noise. Sweeps ran with
 /tmp scripts that call match_patient with RelevanceWeights / RankWeights overrides over the same bench store.
 
 | change | full 21 | rerank 21 | full 22 | rerank 22 | kept |
@@ -87,6 +87,7 @@ the final code (this run). Topic counts are small (33-47), so differences under 
 | lead-ins glued to the last item open their section too (69d81a5) | 0.4642 / 0.4153 | 0.7954 / 0.8160 | 0.4719 / 0.4236 | 0.7823 / 0.7273 | yes |
 | NYHA class as a state; phrase hits keep the numbered kind ("Type 1 diabetes" vs "type 2") (4104fb8) | 0.4638 / 0.4150 | 0.7954 / 0.8160 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | yes |
 | type 1 / type 2 diabetes, SCLC / NSCLC answer for each other (a7d8f95); "life-threatening", "asthma requiring intubation" as states (7614454); "Parkinson's" (f647f30) | 0.4643 / 0.4153 | 0.7954 / 0.8160 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | yes |
+| "chemotherapy-naive" forbids chemotherapy (ed19be9); "hepatitis B or C" names both (0c96db8) | 0.4643 / 0.4153 | 0.7954 / 0.8160 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | yes |
 
 (The criteria-words rows before 8a3aa19 ran without the age fix, which moved only 2022 re-ranking, by 0.0004.)
 
