@@ -182,13 +182,12 @@ _ENDS_MID_SENTENCE = re.compile(
     re.IGNORECASE)
 
 
-def _opens_a_section(line_text: str) -> bool:
-    """Whether a line is a section title or lead-in, capitalized and set apart as titles are ("EXCLUSION:",
-    "Exclusion Criteria", "Participants are excluded if any of the following apply:"), even glued to an item."""
+def _looks_like_a_title(line_text: str) -> bool:
+    """Whether a line that switches sections is capitalized and set apart as titles are ("EXCLUSION:", "Exclusion
+    Criteria", "Participants are excluded if any of the following apply:"), so it opens its section even glued to
+    the item above it."""
     cleaned = clean_text(line_text).strip("*_ ")
-    if not cleaned[:1].isupper() or not (cleaned.endswith(":") or _SECTION_TITLE.match(cleaned)):
-        return False
-    return _section_switch(line_text) is not None
+    return cleaned[:1].isupper() and (cleaned.endswith(":") or bool(_SECTION_TITLE.match(cleaned)))
 
 
 def _is_lead_in(text: str) -> bool:
@@ -249,8 +248,10 @@ def parse_criteria(text: str | None) -> CriteriaSections:
     if not text or not text.strip():
         return CriteriaSections(inclusion=[], exclusion=[])
     lines = _split_lines(text)
-    switches = [switch for line in lines
-                if (not line.bullet or _is_bulleted_heading(line.content)) and (switch := _section_switch(line.content))]
+    switch_by_line = {index: switch for index, line in enumerate(lines)
+                      if (not line.bullet or _is_bulleted_heading(line.content))
+                      and (switch := _section_switch(line.content))}
+    switches = list(switch_by_line.values())
     # Text before the first heading is a preamble, except when that heading opens the exclusions: then the text
     # above it is the inclusion list written without a heading (common in older records).
     has_preamble = bool(switches) and switches[0][0] != "exclusion"
@@ -298,7 +299,7 @@ def parse_criteria(text: str | None) -> CriteriaSections:
         # records that start every paragraph with one space would otherwise glue all their criteria together.
         new_paragraph = previous_blank and stack and not stack[-1].bulleted and line.indent < stack[-1].marker_indent + 2
         # "Exclusion Criteria:" right under the last item, with no blank line, opens the next section all the same
-        new_paragraph = new_paragraph or (_opens_a_section(line.content) and not (
+        new_paragraph = new_paragraph or (index in switch_by_line and _looks_like_a_title(line.content) and not (
             stack and _ENDS_MID_SENTENCE.search(stack[-1].parts[-1])))
         if stack and not new_paragraph and (line.indent >= stack[-1].column - 1 and line.indent > stack[-1].marker_indent):
             # Indented past the item's marker: a wrapped line or a paragraph belonging to that item.
@@ -313,7 +314,7 @@ def parse_criteria(text: str | None) -> CriteriaSections:
             stack[-1].end = line.end
             continue
 
-        switch = _section_switch(line.content)
+        switch = switch_by_line.get(index)
         if switch:
             kind, remainder = switch
             seen_heading = True
