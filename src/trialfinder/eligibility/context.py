@@ -82,16 +82,16 @@ _PSEUDO = re.compile(
 _EXAMPLES_AFTER_EXCEPTION = re.compile(r"\(|\bsuch\s+as\b|\bincluding\b|\be\.g\.", re.IGNORECASE)
 # A relative's condition, not the patient's: "her mother had breast cancer", "family history is notable for ...",
 # "a hip fracture in her mother", and every mention of a sentence that opens "Family history: ...".
-_RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|brothers?|siblings?|aunts?|uncles?|"
-             r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twin|relatives?)")
+RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|brothers?|siblings?|aunts?|uncles?|"
+            r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twin|relatives?)")
 _FAMILY_BEFORE = re.compile(
     rf"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bFHx\b|"
-    rf"\b(?:my|our|his|her|their|patient'?s|maternal|paternal)\s+{_RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
+    rf"\b(?:my|our|his|her|their|patient'?s|maternal|paternal)\s+{RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
     rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed|takes|took|receives|received|uses|used)\b",
     re.IGNORECASE,
 )
 _FAMILY_AFTER = re.compile(
-    rf"^\s*(?:in|of|affecting)\s+(?:my|our|his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{_RELATIVE}\b",
+    rf"^\s*(?:in|of|affecting)\s+(?:my|our|his|her|their|the\s+patient'?s|a|two|several)\s+(?:\w+\s+)?{RELATIVE}\b",
     re.IGNORECASE,
 )
 _FAMILY_SENTENCE = re.compile(r"^\W*(?:family\s+(?:medical\s+)?(?:history|hx)\b|FHx\b|FH\s*:)", re.IGNORECASE)

@@ -201,9 +201,10 @@ _READING_TAIL = re.compile(
          (?P<unit>{UNIT})?""",
     re.IGNORECASE | re.VERBOSE,
 )
-# "hemoglobin A", "hemoglobin S", "Hb F": one kind of hemoglobin (a share of the total), not the concentration.
+# "T790M", "L858R", "del19", "19del": a number inside a word names a gene variant
 _PART_OF_A_WORD = re.compile(r"[A-Za-z]")
 _VARIANT_AFTER = re.compile(r"(?:del|ins|dup)", re.IGNORECASE)
+# "hemoglobin A", "hemoglobin S", "Hb F": one kind of hemoglobin (a share of the total), not the concentration.
 _HEMOGLOBIN_VARIANT = re.compile(r"^\s*(?-i:A2?|F|S|C|E)\b(?!-)")
 _UNIT_REQUIRED = {"weight": {"kg", "lb"}, "heart_rate": {"bpm", "beats per minute"}}
 _FILLER_STOP = re.compile(

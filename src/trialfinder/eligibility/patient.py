@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .context import mention_states, note_states, patient_mention_context
+from .context import RELATIVE, mention_states, note_states, patient_mention_context
 from .measures import find_lab_readings, normalize_lab
 from .model import (
     Constraint,
@@ -116,9 +116,8 @@ _AGE = re.compile(
 # "her 80-year-old mother", "his 6-year-old son": the age of someone else ("a 30-year-old mother" is the patient).
 _POSSESSIVE_BEFORE = re.compile(r"\b(her|his|my|their|our|patient'?s|whose)\s+$", re.IGNORECASE)
 _AGE_OF_A_RELATIVE = re.compile(
-    r"\s*(?:(?:\w+\s+){0,2})(?:mother|father|parents?|sisters?|brothers?|siblings?|aunts?|uncles?|"
-    r"grand(?:mother|father|parent)s?|cousins?|sons?|daughters?|twins?|wife|husband|partner|child(?:ren)?|"
-    r"baby|babies|friend|roommate)\b", re.IGNORECASE)
+    rf"\s*(?:(?:\w+\s+){{0,2}})(?:{RELATIVE}|twins|wife|husband|partner|child(?:ren)?|baby|babies|friend|roommate)\b",
+    re.IGNORECASE)
 
 
 def _age_of(text: str) -> tuple[float, str] | None:
@@ -143,10 +142,9 @@ def _age_of(text: str) -> tuple[float, str] | None:
 _AGE_THEN = r"(?-i:(?:\d{1,3}\s*-?\s*|(?:yo|y/o|y\.o\.|year-old|years old)\s+)"
 # Words that name the patient's sex outright count first; pronouns only break a tie (a note's "his mother ... she
 # died" is about the mother); "mother" / "father" count unless someone's ("a 30-year-old mother", not "her mother").
-_FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|mrs|(?<!her )(?<!his )(?<!my )(?<!whose )mother)\b|"
-                     rf"{_AGE_THEN}F\b)", re.IGNORECASE)
-_MALE = re.compile(rf"\b(?:man|male|boy|gentleman|mr|(?<!her )(?<!his )(?<!my )(?<!whose )father)\b|"
-                   rf"{_AGE_THEN}M\b)", re.IGNORECASE)
+_NOT_SOMEONES = r"(?<!her )(?<!his )(?<!my )(?<!whose )"
+_FEMALE = re.compile(rf"\b(?:woman|female|girl|lady|mrs|{_NOT_SOMEONES}mother)\b|{_AGE_THEN}F\b)", re.IGNORECASE)
+_MALE = re.compile(rf"\b(?:man|male|boy|gentleman|mr|{_NOT_SOMEONES}father)\b|{_AGE_THEN}M\b)", re.IGNORECASE)
 # "He was born at 39 weeks to a 39-year-old woman": the mother's sex, not the child's.
 _BORN_TO = re.compile(r"\bborn\b[^.;]{0,40}?\bto\s+an?\b[^.;]{0,30}?\b(?:woman|mother|female|lady)\b", re.IGNORECASE)
 _FEMALE_PRONOUN = re.compile(r"\b(?:she|her)\b", re.IGNORECASE)

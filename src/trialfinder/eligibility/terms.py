@@ -212,11 +212,9 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
 }
 
 # Kinds of one disease that a patient does not have both of: a patient with one has not the other.
+_EXCLUSIVE_PAIRS = (("type 1 diabetes", "type 2 diabetes"), ("small cell lung cancer", "non-small cell lung cancer"))
 EXCLUSIVE_KINDS: dict[str, frozenset[str]] = {
-    "type 1 diabetes": frozenset({"type 2 diabetes"}),
-    "type 2 diabetes": frozenset({"type 1 diabetes"}),
-    "small cell lung cancer": frozenset({"non-small cell lung cancer"}),
-    "non-small cell lung cancer": frozenset({"small cell lung cancer"}),
+    one: frozenset({other}) for pair in _EXCLUSIVE_PAIRS for one, other in (pair, pair[::-1])
 }
 
 # Abbreviations that map a patient's shorthand onto a concept ("T2DM" -> "type 2 diabetes").

@@ -101,7 +101,7 @@ def _numbered_kind(text: str, start: int, end: int) -> tuple[str, str, tuple[str
 
 def _same_numbered_kind(criterion: str, c_start: int, c_end: int, text: str, start: int, end: int) -> bool:
     """Whether the patient's phrase is of the numbered kind the criterion names, if it names one ("Type 1 diabetes"
-    is not a patient's "type 2 diabetes"; "History of diabetes" is; a patient who has none has none of any kind)."""
+    is not a patient's "type 2 diabetes"; "History of diabetes" is)."""
     wanted, found = _numbered_kind(criterion, c_start, c_end), _numbered_kind(text, start, end)
     return all(not part or part == have for part, have in zip(wanted, found))
 
@@ -129,11 +129,9 @@ class PatientText:
             self.positions.setdefault(token.stem, []).append(index)
 
     def _narrower_than_the_patients(self, criterion: str, criterion_start: int, criterion_end: int,
-                                    patient_start: int, patient_end: int, negated: bool) -> bool:
+                                    patient_start: int, patient_end: int) -> bool:
         """Whether the criterion puts the phrase in a state ("uncontrolled", "active") the patient's text does not
         give it: "Uncontrolled hypertension" says nothing of a patient whose hypertension is controlled."""
-        if negated:
-            return False  # the patient has none of it, in any state
         wanted = set(mention_states(criterion, criterion_start, criterion_end))
         if not wanted:
             return False
@@ -176,10 +174,12 @@ class PatientText:
                 criterion_context = mention_context(criterion, c_first.start, c_last.end)
                 if not (patient_context.ignored or patient_context.hypothetical or criterion_context.ignored
                         or criterion_context.permitted or criterion_context.hypothetical
-                        or self._narrower_than_the_patients(criterion, c_first.start, c_last.end, first.start,
-                                                            last.end, patient_context.negated)
-                        or not (patient_context.negated or _same_numbered_kind(
-                            criterion, c_first.start, c_last.end, self.text, first.start, last.end))):
+                        # a patient who has none of it has none in any state or of any kind
+                        or not patient_context.negated and (
+                            self._narrower_than_the_patients(criterion, c_first.start, c_last.end, first.start,
+                                                             last.end)
+                            or not _same_numbered_kind(criterion, c_first.start, c_last.end, self.text, first.start,
+                                                       last.end))):
                     hits.append(PhraseHit(
                         phrase=criterion[c_first.start:c_last.end], evidence=self.text[first.start:last.end],
                         negated=patient_context.negated, negated_in_criterion=criterion_context.negated,
