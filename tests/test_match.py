@@ -60,6 +60,9 @@ RECORDS = [
            summary="Lifelong nonsmoker adults with chronic cough and a normal chest radiograph took part in the "
                    "first part; this one follows those lifelong nonsmoker adults with cough whose chest radiograph "
                    "stayed normal."),
+    record("NCT90000009", "Drug D for HER2-positive breast cancer", ["Breast Cancer"],
+           "Inclusion Criteria:\n\n* HER2-positive metastatic breast cancer\n\n"
+           "Exclusion Criteria:\n\n* Known BRCA1 or BRCA2 mutation\n", sex="FEMALE"),
 ]
 
 
@@ -233,6 +236,19 @@ def test_api_match(api):
     assert among.status_code == 200 and {m["nct_id"] for m in among.json()["matches"]} == {"NCT90000004", "NCT90000005"}
 
 
+def test_api_match_takes_and_reports_biomarkers(api):
+    body = {"text": "A 52-year-old woman with metastatic breast cancer.", "biomarkers": {"HER2": "negative"},
+            "among": ["NCT90000009"]}
+    response = api.post("/api/match", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["patient"]["biomarkers"] == {"HER2": "negative"}
+    trial = response.json()["matches"][0]
+    assert trial["excluded"]
+    assert any(v["status"] == "not_met" and "HER2" in v["criterion"] and v["hard"] for v in trial["verdicts"])
+    bad = api.post("/api/match", json={**body, "biomarkers": {"HER2": "perhaps"}})
+    assert bad.status_code == 400 and "HER2" in bad.text
+
+
 def test_api_match_rejects_bad_input(api):
     assert api.post("/api/match", json={}).status_code == 400
     assert api.post("/api/match", json={"text": "lung cancer", "near": "Nowhereville Xyzzy"}).status_code == 400
@@ -331,6 +347,10 @@ def test_eligibility_panel(site):
     assert "Does not fit" in answered.text and "Fits" in answered.text
     assert site.get("/study/nct90000003/eligibility", follow_redirects=False).status_code == 301
     assert site.get("/study/NCT99999999/eligibility").status_code == 404
+    tumour = site.get("/study/NCT90000009/eligibility")
+    assert 'name="biomarker.HER2"' in tumour.text and "HER2-positive?" in tumour.text
+    answered = site.get("/study/NCT90000009/eligibility", params={"biomarker.HER2": "no", "age": "50"})
+    assert answered.status_code == 200 and "Does not fit" in answered.text
 
 
 def test_one_missing_alternative_does_not_fail_an_inclusion():

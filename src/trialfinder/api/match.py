@@ -34,6 +34,9 @@ class MatchRequest(BaseModel):
     karnofsky: int | None = Field(None, ge=0, le=100, description="Karnofsky performance status.")
     labs: dict[str, float | str] = Field(default_factory=dict,
                                          description='Lab values by name, e.g. {"hba1c": "7.5 %", "platelets": 150000}.')
+    biomarkers: dict[str, str] = Field(default_factory=dict, description=(
+        'Tumour markers by name: positive, negative or a variant, e.g. {"EGFR": "exon 19 deletion", '
+        '"HER2": "negative", "ER": "positive"}.'))
     near: str | None = Field(None, max_length=200, description="Only trials with a site near this place.")
     radius: str = Field("50mi", max_length=20, description="Distance for `near`, e.g. 50mi or 80km.")
     statuses: list[str] = Field(default_factory=list, description="Only these overall statuses, e.g. RECRUITING.")
@@ -79,6 +82,7 @@ class PatientSummary(BaseModel):
     conditions: list[str]
     absent_conditions: list[str]
     therapies: list[str]
+    biomarkers: dict[str, str] = Field(description='Tumour markers read, e.g. {"EGFR": "positive (EXON 19 DELETION)"}.')
 
 
 class MatchResponse(BaseModel):
@@ -97,7 +101,8 @@ def _run_match(svc: Services, body: MatchRequest) -> MatchResponse:
     from trialfinder.search import STATUS_GROUPS
 
     fields = body.model_dump(include={"text", "age", "sex", "conditions", "no_conditions", "therapies",
-                                      "no_therapies", "pregnant", "breastfeeding", "ecog", "karnofsky", "labs"})
+                                      "no_therapies", "pregnant", "breastfeeding", "ecog", "karnofsky", "labs",
+                                      "biomarkers"})
     try:
         patient = patient_from_fields(fields)
     except PatientInputError as error:
@@ -124,6 +129,7 @@ def _run_match(svc: Services, body: MatchRequest) -> MatchResponse:
         patient=PatientSummary(
             age=profile.age_years, sex=profile.sex, conditions=[m.term for m in profile.diagnoses],
             absent_conditions=[m.term for m in profile.absent_conditions], therapies=[m.term for m in profile.therapies],
+            biomarkers={marker: result.describe() for marker, result in profile.biomarkers.items()},
         ),
         matches=[TrialMatchModel(**item.to_dict()) for item in matches],
     )

@@ -1,13 +1,16 @@
-"""Extract checkable constraints (age, sex, pregnancy, labs, performance, time windows, mentions) from a criterion."""
+"""Extract checkable constraints (age, sex, pregnancy, labs, performance, time windows, mentions, biomarkers) from a
+criterion."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 
+from .biomarkers import find_biomarkers
 from .context import mention_context, mention_states
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
 from .model import (
+    BiomarkerConstraint,
     Constraint,
     MentionConstraint,
     PerformanceConstraint,
@@ -652,6 +655,49 @@ def _elliptical_siblings(text: str, constraint: MentionConstraint) -> list[Menti
                     concept=concept_of(term, constraint.type) or _lexicon_concept_inside(term, constraint.type))]
 
 
+def extract_biomarkers(text: str, kind: str = "inclusion") -> list[BiomarkerConstraint]:
+    """Tumour biomarker statuses ("EGFR exon 19 deletion", "HER2-negative", "ER/PR positive"), negation applied."""
+    found: dict[tuple, BiomarkerConstraint] = {}
+    for finding in find_biomarkers(text):
+        before = text[max(0, finding.start - 60) : finding.start]
+        context = mention_context(text, finding.start, finding.end)
+        if context.ignored or context.permitted or _MARKER_TESTED_BEFORE.search(before) or (
+                _QUALIFIER_BEFORE.search(before[-40:]) and _TREATMENT_WORD.search(before[-40:])):
+            # "tissue for PD-L1 testing", "no prior chemotherapy for triple-negative disease": the marker names
+            # what is tested or treated, not what the patient must have
+            continue
+        hypothetical = context.hypothetical or _about_a_subgroup(text, finding.start, finding.end)
+        constraint = BiomarkerConstraint(
+            type="biomarker", span=(finding.start, finding.end), text=text[finding.start : finding.end],
+            polarity=_polarity(kind, context.negated), negated=context.negated, hypothetical=hypothetical,
+            markers=finding.markers, status=finding.status, variants=finding.variants, combine=finding.combine,
+        )
+        key = (constraint.markers, constraint.status, constraint.polarity, constraint.variants, constraint.combine)
+        found.setdefault(key, constraint)
+    return list(found.values())
+
+
+_MARKER_TESTED_BEFORE = re.compile(r"\b(?:detection|testing|tests?|analysis|assessment|determination|screening|"
+                                   r"evaluation)\s+(?:of|for)\s+(?:the\s+)?$", re.IGNORECASE)
+# "Participants with BRAF-mutant melanoma must have had ...", "For patients with known BRAF V600E mutation:",
+# "TNBC patients must have received ...": what a subgroup must do, not who may join
+_SUBGROUP_LEAD = re.compile(r"(?:^|[.;:]\s)\W*(?:for\s+|in\s+)?(?:patients|participants|subjects|those|individuals|"
+                            r"women|men)\s+(?:with|who\s+have|harbou?ring)\b[^.;:]{0,60}$", re.IGNORECASE)
+_SUBGROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:must|should|need\s+to|are\s+(?:eligible|required|allowed)\s+"
+                            r"(?:if|only|to|provided)|may\s+(?:be|have|enroll))\b|\s*:", re.IGNORECASE)
+_SENTENCE_LEAD = re.compile(r"(?:^|[.;:]\s)\W*$")
+_NAMED_GROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:patients|participants|subjects)\s+(?:must|should|need\s+to|"
+                               r"are\s+eligible|may)\b", re.IGNORECASE)
+
+
+def _about_a_subgroup(text: str, start: int, end: int) -> bool:
+    """Whether the marker only names the subgroup a requirement is for ("Participants with X must have had Y")."""
+    before = text[max(0, start - 120) : start]
+    if _SUBGROUP_LEAD.search(before):
+        return bool(_SUBGROUP_VERB.match(text, end))
+    return bool(_SENTENCE_LEAD.search(before)) and bool(_NAMED_GROUP_VERB.match(text, end))
+
+
 _LAB_NEGATION = re.compile(r"\b(?:no|not|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
 
 
@@ -749,10 +795,13 @@ def extract_constraints(
     ]
     ages = [_age_in_context(age, criterion_text) for age in ages]
     sexes = extract_sex(criterion_text, kind)
-    if (ages or sexes) and scoped_to_cohort(criterion_text, heading):
-        # conditional on the patient joining that cohort: checked, but "unknown" rather than a reason to exclude
+    biomarkers = extract_biomarkers(criterion_text, kind)
+    if (ages or sexes or biomarkers) and scoped_to_cohort(criterion_text, heading):
+        # conditional on the patient joining that cohort ("Cohort B: HER2-negative"): checked, but "unknown"
+        # rather than a reason to exclude
         ages = [replace(age, hypothetical=True) for age in ages]
         sexes = [replace(sex, hypothetical=True) for sex in sexes]
+        biomarkers = [replace(marker, hypothetical=True) for marker in biomarkers]
     constraints: list[Constraint] = [
         *ages,
         *sexes,
@@ -761,5 +810,6 @@ def extract_constraints(
         *extract_performance(criterion_text, kind),
         *windows,
         *extract_mentions(criterion_text, kind, vocabulary),
+        *biomarkers,
     ]
     return sorted(constraints, key=lambda c: (c.span[0], c.type))

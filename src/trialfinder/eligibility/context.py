@@ -17,7 +17,7 @@ _SCOPE_BREAK = re.compile(
 )
 _PRE_NEGATION = re.compile(
     r"\b(?:no|not|without|free\s+of|freedom\s+from|absence\s+of|absent|denies|denied|deny|negative\s+for|never|"
-    r"none|neither|nor|lack\s+of|lacks?|ruled\s+out|rule\s+out|has\s+not|have\s+not|had\s+not|did\s+not|does\s+not|"
+    r"none|neither|nor|lack\s+of|lack(?:s|ing)?|ruled\s+out|rule\s+out|has\s+not|have\s+not|had\s+not|did\s+not|does\s+not|"
     r"do\s+not|cannot|unable\s+to\s+have|no\s+longer|na[iï]ve\s+to)\b",
     re.IGNORECASE,
 )
@@ -87,7 +87,8 @@ RELATIVE = (r"(?:(?:maternal|paternal)\s+)?(?:mother|father|parents?|sisters?|br
 _FAMILY_BEFORE = re.compile(
     rf"\bfamily\s+(?:medical\s+)?(?:history|hx)\b|\bFHx\b|"
     rf"\b(?:my|our|his|her|their|patient'?s|maternal|paternal)\s+{RELATIVE}(?:'s)?\b(?:\s+\w+){{0,2}}?\s+"
-    rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed|takes|took|receives|received|uses|used)\b",
+    rf"(?:had|has|have|with|died|diagnosed|suffered|suffers|developed|takes|took|receives|received|uses|used|"
+    rf"is|was|tested|carries)\b",
     re.IGNORECASE,
 )
 _FAMILY_AFTER = re.compile(

@@ -8,7 +8,7 @@ from typing import Literal
 Polarity = Literal["require", "forbid"]
 Comparator = Literal["<", "<=", ">", ">=", "=", "between"]
 ConstraintType = Literal[
-    "age", "sex", "pregnancy", "breastfeeding", "lab", "performance", "time_window", "condition", "therapy"
+    "age", "sex", "pregnancy", "breastfeeding", "lab", "performance", "time_window", "condition", "therapy", "biomarker"
 ]
 
 
@@ -87,3 +87,17 @@ class MentionConstraint(Constraint):
     concept: str | None = None
     time_limited: bool = False
     qualifiers: tuple[str, ...] = ()  # states the criterion narrows the mention to: ("uncontrolled",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiomarkerConstraint(Constraint):
+    """A tumour biomarker status: any (or all) of ``markers`` positive or negative, maybe one of named variants.
+
+    The assertion is "the tumour is ``status`` for any / all of ``markers``"; ``variants`` narrows a positive one
+    ("EGFR exon 19 deletion or L858R") or a negative HER2 ("HER2-low").
+    """
+
+    markers: tuple[str, ...]
+    status: Literal["positive", "negative"]
+    variants: tuple[str, ...] = ()
+    combine: Literal["any", "all"] = "all"

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .biomarkers import FAMILIES, BiomarkerStatus, find_biomarkers, variant_matches, variants_conflict
 from .context import RELATIVE, mention_states, note_states, patient_mention_context
 from .measures import find_lab_readings, normalize_lab
 from .model import (
+    BiomarkerConstraint,
     Constraint,
     MentionConstraint,
     PerformanceConstraint,
@@ -51,6 +53,19 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class BiomarkerResult:
+    """A tumour marker's status for the patient, the variants found ("L858R") and the words that say so."""
+
+    status: BiomarkerStatus
+    variants: tuple[str, ...] = ()
+    evidence: str | None = None
+
+    def describe(self) -> str:
+        """ "positive", "positive (L858R)", "negative (LOW)": the status with the variants known."""
+        return f"{self.status} ({', '.join(self.variants)})" if self.variants else self.status
+
+
+@dataclass(frozen=True)
 class PatientProfile:
     """What is known about a patient; None / empty means "not known", never "absent"."""
 
@@ -61,6 +76,7 @@ class PatientProfile:
     therapies: tuple[Mention, ...] = ()
     absent_therapies: tuple[Mention, ...] = ()
     labs: dict[str, LabValue] = field(default_factory=dict)
+    biomarkers: dict[str, BiomarkerResult] = field(default_factory=dict)  # keyed by marker ("EGFR", "HER2")
     pregnant: bool | None = None
     breastfeeding: bool | None = None
     ecog: int | None = None
@@ -86,6 +102,7 @@ class PatientProfile:
             m for m in updates.get("absent_conditions", self.absent_conditions) if _key(m) not in other_present
         )
         updates["labs"] = {**self.labs, **other.labs}
+        updates["biomarkers"] = {**self.biomarkers, **other.biomarkers}
         updates["evidence"] = {**self.evidence, **other.evidence}
         return replace(self, **updates)
 
@@ -187,9 +204,35 @@ def profile_from_text(text: str) -> PatientProfile:
                                          text[reading.start : reading.end])
     return PatientProfile(
         age_years=age, sex=sex, diagnoses=present, absent_conditions=absent, therapies=therapies,
-        absent_therapies=absent_therapies, labs=labs, pregnant=pregnant, breastfeeding=breastfeeding,
+        absent_therapies=absent_therapies, labs=labs, biomarkers=biomarkers_from_text(text), pregnant=pregnant,
+        breastfeeding=breastfeeding,
         ecog=ecog, karnofsky=karnofsky, evidence=evidence,
     )
+
+
+def biomarkers_from_text(text: str) -> dict[str, BiomarkerResult]:
+    """The tumour marker statuses a patient's text states ("EGFR exon 19 deletion", "ER/PR negative", "no ALK
+    rearrangement"); a relative's or a planned test says nothing."""
+    found: dict[str, BiomarkerResult] = {}
+    for finding in find_biomarkers(text):
+        context = patient_mention_context(text, finding.start, finding.end)
+        if context.ignored or context.hypothetical:
+            continue
+        status: BiomarkerStatus = finding.status
+        if context.negated:
+            status = "negative" if status == "positive" else "positive"
+        markers = finding.markers
+        if finding.combine == "any" and not context.negated:
+            # "ER/PR positive": one of them at least, which names the family when they are one; "no EGFR or ALK
+            # alteration" rules out each
+            family = next((name for name, members in FAMILIES.items() if set(markers) == set(members)), None)
+            if family is None:
+                continue
+            markers = (family,)
+        variants = finding.variants if status == finding.status else ()
+        for marker in markers:
+            found.setdefault(marker, BiomarkerResult(status, variants, text[finding.start : finding.end]))
+    return found
 
 
 def _sex_of(text: str) -> Literal["female", "male"] | None:
@@ -388,7 +431,63 @@ def evaluate(constraint: Constraint, profile: PatientProfile) -> Verdict:
         return _evaluate_time_window(constraint, profile)
     if isinstance(constraint, MentionConstraint):
         return _evaluate_mention(constraint, profile)
+    if isinstance(constraint, BiomarkerConstraint):
+        return _evaluate_biomarker(constraint, profile)
     return Verdict("unknown", f"no rule for {constraint.type}")
+
+
+def biomarker_result(biomarkers: dict[str, BiomarkerResult], marker: str) -> BiomarkerResult | None:
+    """The patient's status for a marker, also read off its family ("HR" from ER and PR) or its family's negative."""
+    if marker in biomarkers:
+        return biomarkers[marker]
+    if members := FAMILIES.get(marker):
+        known = [biomarkers[m] for m in members if m in biomarkers]
+        if positive := next((r for r in known if r.status == "positive"), None):
+            return positive
+        if len(known) == len(members):
+            return known[0]
+        return None
+    family = next((name for name, members in FAMILIES.items() if marker in members), None)
+    if family and family in biomarkers and biomarkers[family].status == "negative":
+        return biomarkers[family]
+    return None
+
+
+def _marker_holds(constraint: BiomarkerConstraint, result: BiomarkerResult | None) -> bool | None:
+    if result is None:
+        return None
+    if result.status != constraint.status:
+        return False
+    if not constraint.variants:
+        return True
+    if any(variant_matches(wanted, have) for wanted in constraint.variants for have in result.variants):
+        return True
+    # a note that names one variant does not rule out another one elsewhere, unless at the same codon
+    if result.variants and all(variants_conflict(wanted, have)
+                               for wanted in constraint.variants for have in result.variants):
+        return False
+    return None
+
+
+def _evaluate_biomarker(constraint: BiomarkerConstraint, profile: PatientProfile) -> Verdict:
+    results = {marker: biomarker_result(profile.biomarkers, marker) for marker in constraint.markers}
+    holds = {marker: _marker_holds(constraint, result) for marker, result in results.items()}
+    if constraint.combine == "any":
+        decided = True if True in holds.values() else False if all(v is False for v in holds.values()) else None
+    else:
+        decided = False if False in holds.values() else True if all(v is True for v in holds.values()) else None
+    described = next((r for m, r in results.items() if r and holds[m] is decided), None)
+    if decided is None:
+        known = next((r for r in results.values() if r), None)
+        if known is None:
+            return Verdict("unknown", f"{' / '.join(constraint.markers)} status not known")
+        if constraint.variants and known.status == constraint.status:
+            return Verdict("unknown", f"tumour: {known.evidence}; whether it is {' or '.join(constraint.variants)} "
+                           "is not known", known.evidence)
+        return Verdict("unknown", f"{' / '.join(constraint.markers)}: only partly known ({known.evidence})",
+                       known.evidence)
+    evidence = described.evidence if described else None
+    return _apply_polarity(constraint, decided, f"tumour: {evidence}" if evidence else "tumour markers", evidence)
 
 
 def _evaluate_time_window(constraint: TimeWindowConstraint, profile: PatientProfile) -> Verdict:

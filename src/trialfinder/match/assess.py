@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from trialfinder.eligibility import Constraint, Criterion, evaluate, extract_constraints, parse_criteria
-from trialfinder.eligibility.model import MentionConstraint
+from trialfinder.eligibility import Constraint, Criterion, Verdict, evaluate, extract_constraints, parse_criteria
+from trialfinder.eligibility.model import BiomarkerConstraint, MentionConstraint
 from trialfinder.eligibility.vocabulary import MentionType, Vocabulary, study_vocabulary
 from trialfinder.model import Study, age_in_years, describe_age_range
 
@@ -16,7 +16,8 @@ from .phrases import PatientText
 from .types import CriterionVerdict
 
 # Constraint types whose not_met answer from the rules is reliable enough to rule a patient out.
-HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance", "lab", "condition", "therapy"})
+HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance", "lab", "condition", "therapy",
+                        "biomarker"})
 # "No other prior malignancy", "a second primary cancer": the criterion is about a condition besides the one the
 # trial is for, which the rules cannot tell apart from the patient's own; such a not_met only counts as soft.
 _OTHER_CONDITION = re.compile(r"\b(?:other|another|second|additional|secondary|concomitant)\b", re.IGNORECASE)
@@ -104,6 +105,13 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
         if len(failing) < len(mention_requires) and (
                 any(isinstance(c, MentionConstraint) for c, _ in passing) or _ALTERNATIVES.search(criterion.text)):
             failing = []
+    if failing and criterion.kind == "inclusion" and _ALTERNATIVES.search(criterion.text) and all(
+            isinstance(c, BiomarkerConstraint) and c.polarity == "require" for c, _ in failing):
+        # "TNBC, HR+ breast cancer or ovarian cancer": another alternative the patient meets is enough, but not the
+        # disease the failing marker qualifies ("HER2-positive breast cancer" for a HER2-negative breast cancer)
+        if any(isinstance(c, (MentionConstraint, BiomarkerConstraint)) and not _qualified_by(criterion.text, c, failing)
+               for c, _ in passing):
+            failing = []
     if failing:
         constraint, verdict = failing[0]
         hard = constraint.type in HARD_TYPES and not (
@@ -123,6 +131,13 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     constraint, verdict = passing[0]
     return CriterionVerdict(criterion.text, criterion.kind, "unknown", f"partly checked: {verdict.reason}",
                             verdict.evidence, (criterion.start, criterion.end), "rules")
+
+
+def _qualified_by(text: str, constraint: Constraint, markers: list[tuple[Constraint, Verdict]]) -> bool:
+    """Whether a mention is the noun one of these marker statuses qualifies ("HER2-positive breast cancer")."""
+    return isinstance(constraint, MentionConstraint) and any(
+        0 <= constraint.span[0] - marker.span[1] <= 30
+        and not re.search(r"[,;(]|\bor\b", text[marker.span[1] : constraint.span[0]]) for marker, _ in markers)
 
 
 def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> CriterionVerdict | None:

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_from_text
+from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, find_biomarkers
+from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
 from trialfinder.eligibility.terms import LAB_ANALYTES, concept_of
 
 # Structured keys a patient file or form may use, beside "text".
 STRUCTURED_KEYS = ("age", "sex", "conditions", "no_conditions", "therapies", "no_therapies", "pregnant",
-                   "breastfeeding", "ecog", "karnofsky", "labs", "location")
+                   "breastfeeding", "ecog", "karnofsky", "labs", "biomarkers", "location")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def structured_profile(data: dict[str, Any]) -> PatientProfile:
         therapies=_mentions(data.get("therapies"), "therapy"),
         absent_therapies=_mentions(data.get("no_therapies"), "therapy"),
         labs=_labs(data.get("labs") or {}),
+        biomarkers=_biomarkers(data.get("biomarkers")),
         pregnant=_flag(data.get("pregnant"), "pregnant"),
         breastfeeding=_flag(data.get("breastfeeding"), "breastfeeding"),
         ecog=_integer(data.get("ecog"), "ecog", 0, 5),
@@ -175,3 +178,43 @@ def _labs(values: dict[str, Any]) -> dict[str, LabValue]:
         normalized, normalized_unit = normalize_lab(analyte, value, unit)
         labs[analyte] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}")
     return labs
+
+
+_MARKER_KEYS = {re.sub(r"[\s\-/]", "", marker).upper(): marker for marker in KNOWN_MARKERS}
+_YES_NO_STATUS = {"yes": "positive", "y": "positive", "true": "positive", "no": "negative", "n": "negative",
+                  "false": "negative"}
+
+
+def _biomarkers(values: Any) -> dict[str, BiomarkerResult]:
+    """Tumour markers as {"EGFR": "exon 19 deletion", "HER2": "negative"} or as phrases ("ER/PR negative")."""
+    if not values:
+        return {}
+    if isinstance(values, (str, list)):
+        phrases = re.split(r"[;\n]", values) if isinstance(values, str) else [str(v) for v in values]
+        found: dict[str, BiomarkerResult] = {}
+        for phrase in phrases:
+            if not phrase.strip():
+                continue
+            read = biomarkers_from_text(phrase)
+            if not read:
+                raise PatientInputError(f"biomarkers: cannot read {phrase.strip()!r}; write e.g. 'HER2 negative'")
+            found.update(read)
+        return found
+    if not isinstance(values, dict):
+        raise PatientInputError("biomarkers must map a marker to its status, e.g. {\"EGFR\": \"positive\"}")
+    found = {}
+    for name, raw in values.items():
+        value = str(raw).strip()
+        status_words = _YES_NO_STATUS.get(value.lower(), value)
+        # a known symbol in any case ("her2", "pd-l1"); else the name as written ("estrogen receptor", "MSI")
+        written = _MARKER_KEYS.get(re.sub(r"[\s\-/]", "", str(name)).upper(), str(name))
+        if written == "dMMR/MSI-H":
+            written, status_words = "dMMR", {"positive": "", "negative": "proficient"}.get(status_words, status_words)
+            written = "MMR" if status_words == "proficient" else written
+        findings = [f for f in find_biomarkers(f"{written} {status_words}".strip()) if len(f.markers) == 1]
+        if not findings or not value:
+            raise PatientInputError(f"biomarker {name!r}: cannot read {value!r}; give positive, negative or a variant "
+                                    f"(e.g. V600E); known markers: {', '.join(KNOWN_MARKERS)}")
+        finding = findings[0]
+        found[finding.markers[0]] = BiomarkerResult(finding.status, finding.variants, f"{name} {value}")
+    return found

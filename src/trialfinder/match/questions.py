@@ -1,5 +1,5 @@
-"""The questions one trial's criteria raise (age, sex, pregnancy, performance status, labs, conditions, therapies)
-and the patient fields that a set of answers gives."""
+"""The questions one trial's criteria raise (age, sex, pregnancy, performance status, labs, tumour markers,
+conditions, therapies) and the patient fields that a set of answers gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from trialfinder.eligibility.model import MentionConstraint, PerformanceConstraint, ThresholdConstraint
+from trialfinder.eligibility.model import (
+    BiomarkerConstraint,
+    MentionConstraint,
+    PerformanceConstraint,
+    ThresholdConstraint,
+)
 from trialfinder.model import Study, age_in_years
 
 from .assess import parsed_criteria
@@ -27,7 +32,8 @@ class Question:
 
 
 def eligibility_questions(study: Study) -> list[Question]:
-    """Questions in a fixed order: age, sex, pregnancy, breastfeeding, performance status, labs, conditions, therapies."""
+    """Questions in a fixed order: age, sex, pregnancy, breastfeeding, performance status, labs, tumour markers,
+    conditions, therapies."""
     items = parsed_criteria(study)
     constraints = [c for item in items for c in item.constraints if not c.hypothetical]
     types = {c.type for c in constraints}
@@ -53,6 +59,11 @@ def eligibility_questions(study: Study) -> list[Question]:
             labs.setdefault(constraint.analyte, constraint.unit)
     for analyte, unit in labs.items():
         questions.append(Question(f"lab.{analyte}", _lab_label(analyte), "lab", unit))
+    markers = dict.fromkeys(marker for constraint in constraints if isinstance(constraint, BiomarkerConstraint)
+                            for marker in constraint.markers)
+    for marker in markers:
+        questions.append(Question(f"biomarker.{marker}", _MARKER_QUESTIONS.get(
+            marker, f"Has the tumour tested {marker}-positive (a mutation, fusion or overexpression)?"), "yes_no"))
     mentions: dict[tuple[str, str], MentionConstraint] = {}
     for constraint in constraints:
         if isinstance(constraint, MentionConstraint) and constraint.concept:
@@ -67,6 +78,20 @@ _LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count
               "egfr": "eGFR", "ast": "AST", "alt": "ALT", "inr": "INR", "aptt": "aPTT", "bmi": "BMI",
               "lvef": "LVEF (ejection fraction)", "qtc": "QTc", "psa": "PSA", "tsh": "TSH", "ldl": "LDL cholesterol",
               "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2"}
+
+
+_MARKER_QUESTIONS = {
+    "ER": "Is the tumour estrogen receptor (ER) positive?",
+    "PR": "Is the tumour progesterone receptor (PR) positive?",
+    "HR": "Is the tumour hormone receptor (ER or PR) positive?",
+    "HER2": "Is the tumour HER2-positive?",
+    "PD-L1": "Is the tumour PD-L1 positive?",
+    "dMMR/MSI-H": "Is the tumour mismatch-repair deficient or MSI-high (dMMR/MSI-H)?",
+    "BCR-ABL": "Is the leukaemia Philadelphia chromosome / BCR-ABL positive?",
+    "BRCA": "Has a BRCA1 or BRCA2 mutation been found?",
+    "BRCA1": "Has a BRCA1 mutation been found?",
+    "BRCA2": "Has a BRCA2 mutation been found?",
+}
 
 
 def _lab_label(analyte: str) -> str:
@@ -84,6 +109,9 @@ def answers_to_fields(questions: list[Question], answers: Mapping[str, str]) -> 
             fields[question.key] = value
         elif question.kind == "lab":
             fields["labs"][question.key.split(".", 1)[1]] = value
+        elif question.key.startswith("biomarker."):
+            if value in ("yes", "no"):
+                fields.setdefault("biomarkers", {})[question.key.split(".", 1)[1]] = value
         else:
             kind, concept = question.key.split(".", 1)
             plural = "conditions" if kind == "condition" else "therapies"
