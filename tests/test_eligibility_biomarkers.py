@@ -49,7 +49,8 @@ def test_statuses_lists_and_variants(text, expected):
 @pytest.mark.parametrize("text", [
     "Prior anti-HER2 therapy", "Previous EGFR TKI", "ALK inhibitors are prohibited", "Alk P: 53 U/L",
     "eGFR > 60 mL/min", "presented to the ER with chest pain", "achieved a PR after two cycles", "HR 110 bpm",
-    "Non-triple-negative breast cancer", "Known EGFR mutation status", "Any ER and PR expressions are permitted but must be known",
+    "Non-triple-negative breast cancer", "Known EGFR mutation status",
+    "Estrogen receptor status positive, negative, or unknown", "Any ER and PR expressions are permitted but must be known",
 ])
 def test_drug_targets_and_look_alikes_are_no_status(text):
     assert readings(text) == []
@@ -70,6 +71,10 @@ def test_polarity_negation_and_subgroups():
         assert all(c.hypothetical for c in biomarker_constraints(text)), text
     assert biomarker_constraints("Tissue available for detection of PIK3CA mutation") == []
     assert not biomarker_constraints("Patients with HER2-positive breast cancer")[0].hypothetical
+    # an exclusion's "Participants with X" is whom it excludes, whatever a bracket after it says
+    excluded = biomarker_constraints("Participants with known EGFR mutations or ALK translocations (non-squamous "
+                                     "NSCLC subjects must have confirmed EGFR/ALK mutation status)", "exclusion")
+    assert [(c.markers, c.polarity, c.hypothetical) for c in excluded] == [(("EGFR", "ALK"), "forbid", False)]
 
 
 def test_notes_give_marker_statuses():

@@ -90,6 +90,7 @@ _STATUS_AFTER = re.compile(
 )
 # "ER+HER2-", "ER-/PR-": a sign glued to the marker, before the next word or list item
 _SIGN_AFTER = re.compile(r"(?:\s*\((?:[A-Za-z0-9/\-]{1,12})\))?(?P<sign>\+(?=[\s,;/)A-Z]|$)|-(?=[\s,;/)]|$))")
+_EITHER_STATUS = re.compile(r"\s*(?:,|/|\bor\b|\band/or\b)\s*(?:or\s+)?(?:positive|negative|unknown)\b", re.IGNORECASE)
 # After "EGFR mutation": a result still to come ("... status", "... testing") or written next ("... negative").
 _AFTER_A_FINDING = re.compile(r"[\s\-]*(?:(?P<open>status|test(?:ing|s)?|analysis|results?|assessment|assay)\b|"
                               r"(?P<negative>negative)\b|(?P<positive>positive)\b)", re.IGNORECASE)
@@ -203,6 +204,8 @@ def _item(text: str, match: re.Match[str]) -> _Item | None:
             status = "positive"
         if status is not None:
             end = max(after.end(), after_end)
+    if status is not None and _EITHER_STATUS.match(text, end):
+        return None  # "Estrogen receptor status positive, negative, or unknown": any status will do
     abbreviation = bool(re.fullmatch(r"[A-Za-z]{2,3}", match.group(0)))
     if status is None and marker in _NEEDS_A_STATUS and abbreviation and not _followed_by_list(text, match.end()):
         # "ER", "PR", "HR", "Ph" name a receptor only with a status beside them or further along the list

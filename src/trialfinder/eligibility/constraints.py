@@ -683,7 +683,7 @@ _MARKER_TESTED_BEFORE = re.compile(r"\b(?:detection|testing|tests?|analysis|asse
 # "TNBC patients must have received ...": what a subgroup must do, not who may join
 _SUBGROUP_LEAD = re.compile(r"(?:^|[.;:]\s)\W*(?:for\s+|in\s+)?(?:patients|participants|subjects|those|individuals|"
                             r"women|men)\s+(?:with|who\s+have|harbou?ring)\b[^.;:]{0,60}$", re.IGNORECASE)
-_SUBGROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:must|should|need\s+to|are\s+(?:eligible|required|allowed)\s+"
+_SUBGROUP_VERB = re.compile(r"[^.;:(]{0,60}?\b(?:must|should|need\s+to|are\s+(?:eligible|required|allowed)\s+"
                             r"(?:if|only|to|provided)|may\s+(?:be|have|enroll))\b|\s*:", re.IGNORECASE)
 _SENTENCE_LEAD = re.compile(r"(?:^|[.;:]\s)\W*$")
 _NAMED_GROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:patients|participants|subjects)\s+(?:must|should|need\s+to|"
