@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal
 
 BiomarkerStatus = Literal["positive", "negative"]
@@ -297,15 +298,7 @@ def _resolve_run(text: str, run: list[_Item]) -> list[BiomarkerFinding]:
     open_markers = {a.marker for a, b in zip(run, run[1:]) if a.marker == b.marker and a.status != b.status
                     and re.search(r"\bor\b", text[a.end : b.start], re.IGNORECASE)}
     run = [item for item in run if item.marker not in open_markers]
-    findings: list[BiomarkerFinding] = []
-    group: list[_Item] = []
-    for item in run + [None]:  # type: ignore[list-item]
-        if group and (item is None or item.status != group[-1].status):
-            findings.append(_finding(text, group))
-            group = []
-        if item is not None:
-            group.append(item)
-    return findings
+    return [_finding(text, list(group)) for _, group in groupby(run, key=lambda item: item.status)]
 
 
 def _finding(text: str, group: list[_Item]) -> BiomarkerFinding:
