@@ -529,3 +529,17 @@ def test_a_negative_result_after_a_list_holds_for_each_name_but_not_past_a_marke
 def test_hepatitis_b_or_c_names_both(text: str) -> None:
     concepts = {c.concept for c in only(text, MentionConstraint, "exclusion")}
     assert {"hepatitis b", "hepatitis c"} <= concepts
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "with or without X", "regardless of X": either way will do, so X is neither required nor forbidden
+    ("Metastatic breast cancer with or without brain metastases", [("condition", "require")]),
+    ("Patients with or without prior radiotherapy", []),
+    ("Adenocarcinoma with/without bone metastasis", [("condition", "require")]),
+    ("Enrollment regardless of HER2 status", []),
+    # its "without" negates nothing further on, and a plain "without" still does
+    ("with or without brain metastases and with hypertension", [("condition", "require")]),
+    ("with or without prior surgery, without prior chemotherapy", [("therapy", "forbid")]),
+])
+def test_either_way_phrases_neither_require_nor_forbid(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(c.type, c.polarity) for c in extract_constraints(text)] == expected

@@ -55,6 +55,11 @@ def _negative_after_list(after: str) -> bool:
     return bool(listed) and not _MARKER_WORDS.search(listed.group("items"))
 
 
+# "with or without brain metastases", "regardless of prior therapy": either way will do, a few words on.
+_WITH_OR_WITHOUT = re.compile(r"\bwith\s*(?:or|/|and)\s*without\b", re.IGNORECASE)  # its "without" negates nothing
+_EITHER_WAY_BEFORE = re.compile(
+    r"\b(?:with\s*(?:or|/|and)\s*without|regardless\s+of|irrespective\s+of)\b"
+    r"(?:\s+(?!(?:and|but|who|with|must|or)\b)[\w\-/]+){0,4}\s*$", re.IGNORECASE)
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
 _POST_PERMISSION = re.compile(
     r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))",
@@ -180,12 +185,13 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     sentence = _sentence_before(text, start)
     relative = _about_a_relative(before, after, sentence)
     ignored = ignored or relative
-    negated_before = bool(_PRE_NEGATION.search(before))
+    negated_before = bool(_PRE_NEGATION.search(_WITH_OR_WITHOUT.sub(" ", before)))
     trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
                                             or _NAIVE_AFTER.match(after))
     negated = negated_before or trailing is not None or _negative_after_list(after)
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
+    permitted = permitted or bool(_EITHER_WAY_BEFORE.search(before))
     if permitted:
         negated = False
     return MentionContext(negated=negated, hypothetical=hypothetical, ignored=ignored, permitted=permitted,
