@@ -49,12 +49,13 @@ KNOWN_MARKERS = tuple(_MARKER_FORMS) + ("dMMR/MSI-H",)
 # means neither BRCA1 nor BRCA2 is mutated.
 FAMILIES: dict[str, tuple[str, ...]] = {"HR": ("ER", "PR"), "BRCA": ("BRCA1", "BRCA2"), "RAS": ("KRAS", "NRAS"),
                                         "IDH": ("IDH1", "IDH2")}
-_GROUP_OF = {form: name.replace("-", "_").replace("/", "_") for name, form in _MARKER_FORMS.items()}
+_GROUP_NAME = {name: re.sub(r"\W", "_", name) for name in _MARKER_FORMS}  # "PD-L1" -> the regex group "PD_L1"
 _MARKER = re.compile(
-    r"(?<![\w\-])(?:" + "|".join(f"(?P<{_GROUP_OF[form]}>{form})" for form in _MARKER_FORMS.values()) + r")(?![a-z])",
+    r"(?<![\w\-])(?:" + "|".join(f"(?P<{_GROUP_NAME[name]}>{form})" for name, form in _MARKER_FORMS.items())
+    + r")(?![a-z])",
     re.IGNORECASE,
 )
-_MARKER_OF_GROUP = {group: name for name, group in ((n, _GROUP_OF[f]) for n, f in _MARKER_FORMS.items())}
+_MARKER_OF_GROUP = {group: name for name, group in _GROUP_NAME.items()}
 # Mismatch repair and microsatellite status name the status in the same words as the marker.
 _MSI = re.compile(
     r"(?P<positive>(?<![\w\-])(?-i:dMMR|MSI-?H)(?![\w\-])|\bMSI[\s\-]+high\b|\bmicrosatellite[\s\-]+instability"
