@@ -81,9 +81,11 @@ _POSITIVE_WORDS = (r"positiv(?:e|ity)|pos\b|\+\s*ve\b|\+{1,3}|\(\+\)|3\s*\+|over
                    r"translocations?|translocated|alterations?|altered|aberrations?|driven|variants?|high\b")
 _NEGATIVE_WORDS = (r"negativ(?:e|ity)|neg\b|-\s*ve\b|\(-\)|wild[\s\-]?type|wt\b|non[\s\-]?mutated|unmutated|"
                    r"non[\s\-]?amplified|not\s+amplified|(?P<zero>0)(?![\d.+%])|(?P<one>1\s*\+)|(?P<low>low)\b")
+# "epidermal growth factor receptor (EGFR)", "progesterone receptor (PgR)": the name's abbreviation after it
+_ABBREVIATION_IN_BRACKETS = r"(?:\s*\([A-Za-z0-9/\-]{1,12}\))?"
 # Right after a marker: its abbreviation in brackets, filler words, optional variants, then the status.
 _STATUS_AFTER = re.compile(
-    rf"(?:\s*\((?:[A-Za-z0-9/\-]{{1,12}})\))?[\s\-:]*(?:status\s*:?\s*|expression\s*:?\s*|testing\s*:?\s*|"
+    rf"{_ABBREVIATION_IN_BRACKETS}[\s\-:]*(?:status\s*:?\s*|expression\s*:?\s*|testing\s*:?\s*|"
     rf"(?:by\s+)?(?:IHC|FISH|ISH|NGS|PCR)\s*:?\s*|in[\s\-]frame\s+){{0,3}}(?:(?:is|was|are|were|being)\s+)?"
     rf"(?P<variants>(?:(?:{_VARIANT})(?:\s*(?:,|/|or|and|and/or)\s*)?)*)\s*"
     rf"(?:{_QUALIFIER}(?P<positive>{_POSITIVE_WORDS})|(?P<negative>{_NEGATIVE_WORDS})"
@@ -91,7 +93,7 @@ _STATUS_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "ER+HER2-", "ER-/PR-": a sign glued to the marker, before the next word or list item
-_SIGN_AFTER = re.compile(r"(?:\s*\((?:[A-Za-z0-9/\-]{1,12})\))?(?P<sign>\+(?=[\s,;/)A-Z]|$)|-(?=[\s,;/)]|$))")
+_SIGN_AFTER = re.compile(rf"{_ABBREVIATION_IN_BRACKETS}(?P<sign>\+(?=[\s,;/)A-Z]|$)|-(?=[\s,;/)]|$))")
 _EITHER_STATUS = re.compile(r"\s*(?:,|/|\bor\b|\band/or\b)\s*(?:or\s+)?(?:positive|negative|unknown)\b", re.IGNORECASE)
 # After "EGFR mutation": a result still to come ("... status", "... testing") or written next ("... negative").
 _AFTER_A_FINDING = re.compile(r"[\s\-]*(?:(?P<open>status|test(?:ing|s)?|analysis|results?|assessment|assay)\b|"
@@ -104,7 +106,7 @@ _STATUS_BEFORE = re.compile(
     r"\s+(?:for|in|of|at)\s+(?:an?\s+|the\s+)?(?:genes?\s+)?$",
     re.IGNORECASE,
 )
-_LIST_SEPARATOR = re.compile(r"^(?:\s*\((?:[A-Za-z0-9/\-]{1,12})\))?[\s\-]*(?:,\s*(?:and\s*/\s*or|and|or)?|/|\+|&|"
+_LIST_SEPARATOR = re.compile(rf"^{_ABBREVIATION_IN_BRACKETS}[\s\-]*(?:,\s*(?:and\s*/\s*or|and|or)?|/|\+|&|"
                              r"and\s*/\s*or|and|or|nor)\s*$", re.IGNORECASE)
 # "anti-HER2", "EGFR inhibitor": a drug's target, not the tumour's status.
 _TARGET_BEFORE = re.compile(r"\banti[\s\-]*$", re.IGNORECASE)
@@ -177,13 +179,12 @@ def _item(text: str, match: re.Match[str]) -> _Item | None:
     marker = _MARKER_OF_GROUP[match.lastgroup or ""]
     if _TARGET_BEFORE.search(text, max(0, match.start() - 8), match.start()):
         return None
-    after = _STATUS_AFTER.match(text, match.end())
     status: BiomarkerStatus | None = None
     end = match.end()
     variants: tuple[str, ...] = ()
     if sign := _SIGN_AFTER.match(text, match.end()):
         status, end = ("positive" if sign.group("sign") == "+" else "negative"), sign.end()
-    elif after and after.end() > match.end():
+    elif (after := _STATUS_AFTER.match(text, match.end())) and after.end() > match.end():
         groups, after_end = after.groupdict(), 0
         variants = _variants(groups["variants"] or "")
         if groups["positive"] and (tail := _AFTER_A_FINDING.match(text, after.end())) and tail.group("open"):

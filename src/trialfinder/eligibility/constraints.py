@@ -459,6 +459,11 @@ _TEST_AFTER = re.compile(r"^\s*(?:\w+\s+){0,2}(?:tests?|serology|screen(?:ing)?|
                          re.IGNORECASE)
 
 
+def _names_the_treated_disease(before: str) -> bool:
+    """Whether the words before a name make it what a treatment is for ("chemotherapy for metastatic X")."""
+    return bool(_QUALIFIER_BEFORE.search(before) and _TREATMENT_WORD.search(before))
+
+
 def _shape_mentions(text: str) -> list[tuple[int, int, str]]:
     """Open-vocabulary names: (start, end, type) for disease words, drug stems and qualified head nouns."""
     tokens = list(_WORD_TOKEN.finditer(text))
@@ -575,7 +580,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
     for start, end, mention_type, concept in kept:
         surface = text[start:end]
         before = text[max(0, start - 40) : start]
-        if mention_type == "condition" and _QUALIFIER_BEFORE.search(before) and _TREATMENT_WORD.search(before):
+        if mention_type == "condition" and _names_the_treated_disease(before):
             continue
         if mention_type == "condition" and (_QUALIFIER_AFTER.match(text[end:]) or _AT_THE_MARGINS.match(text[end:])):
             continue
@@ -659,10 +664,10 @@ def extract_biomarkers(text: str, kind: str = "inclusion") -> list[BiomarkerCons
     """Tumour biomarker statuses ("EGFR exon 19 deletion", "HER2-negative", "ER/PR positive"), negation applied."""
     found: dict[tuple, BiomarkerConstraint] = {}
     for finding in find_biomarkers(text):
-        before = text[max(0, finding.start - 60) : finding.start]
+        before = text[max(0, finding.start - 40) : finding.start]
         context = mention_context(text, finding.start, finding.end)
-        if context.ignored or context.permitted or _MARKER_TESTED_BEFORE.search(before) or (
-                _QUALIFIER_BEFORE.search(before[-40:]) and _TREATMENT_WORD.search(before[-40:])):
+        if (context.ignored or context.permitted or _MARKER_TESTED_BEFORE.search(before)
+                or _names_the_treated_disease(before)):
             # "tissue for PD-L1 testing", "no prior chemotherapy for triple-negative disease": the marker names
             # what is tested or treated, not what the patient must have
             continue

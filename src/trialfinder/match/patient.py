@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_from_text
-from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, find_biomarkers
+from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, BiomarkerStatus, find_biomarkers
 from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
 from trialfinder.eligibility.terms import LAB_ANALYTES, concept_of
@@ -181,8 +181,11 @@ def _labs(values: dict[str, Any]) -> dict[str, LabValue]:
 
 
 _MARKER_KEYS = {re.sub(r"[\s\-/]", "", marker).upper(): marker for marker in KNOWN_MARKERS}
-_YES_NO_STATUS = {"yes": "positive", "y": "positive", "true": "positive", "no": "negative", "n": "negative",
-                  "false": "negative"}
+# A plain answer for a known marker (the panel's yes/no too); anything else ("exon 19 deletion") is read as text.
+_PLAIN_STATUS: dict[str, BiomarkerStatus] = {
+    **dict.fromkeys(("positive", "pos", "+", "yes", "y", "true"), "positive"),
+    **dict.fromkeys(("negative", "neg", "no", "n", "false"), "negative"),
+}
 
 
 def _biomarkers(values: Any) -> dict[str, BiomarkerResult]:
@@ -205,13 +208,13 @@ def _biomarkers(values: Any) -> dict[str, BiomarkerResult]:
     found = {}
     for name, raw in values.items():
         value = str(raw).strip()
-        status_words = _YES_NO_STATUS.get(value.lower(), value)
         # a known symbol in any case ("her2", "pd-l1"); else the name as written ("estrogen receptor", "MSI")
-        written = _MARKER_KEYS.get(re.sub(r"[\s\-/]", "", str(name)).upper(), str(name))
-        if written == "dMMR/MSI-H":
-            written, status_words = "dMMR", {"positive": "", "negative": "proficient"}.get(status_words, status_words)
-            written = "MMR" if status_words == "proficient" else written
-        findings = [f for f in find_biomarkers(f"{written} {status_words}".strip()) if len(f.markers) == 1]
+        marker = _MARKER_KEYS.get(re.sub(r"[\s\-/]", "", str(name)).upper())
+        if marker and (status := _PLAIN_STATUS.get(value.lower())):
+            found[marker] = BiomarkerResult(status, (), f"{name} {value}")
+            continue
+        words = _PLAIN_STATUS.get(value.lower(), value)
+        findings = [f for f in find_biomarkers(f"{marker or name} {words}") if len(f.markers) == 1]
         if not findings or not value:
             raise PatientInputError(f"biomarker {name!r}: cannot read {value!r}; give positive, negative or a variant "
                                     f"(e.g. V600E); known markers: {', '.join(KNOWN_MARKERS)}")
