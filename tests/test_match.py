@@ -66,23 +66,28 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    """Store + index over the records above (SQLite file, real tantivy index)."""
+def open_services(directory, records: list[dict]):
+    """Store + index over the records (SQLite file in directory, real tantivy index)."""
     from trialfinder.config import load_settings
     from trialfinder.ingest import ingest_paths
     from trialfinder.search import SearchEngine
     from trialfinder.server import Services
     from trialfinder.store import Store
 
-    directory = tmp_path_factory.mktemp("match-data")
     source = directory / "records.json"
-    source.write_text(json.dumps(RECORDS))
+    source.write_text(json.dumps(records))
     settings = load_settings(data_dir=directory)
     store = Store.open(settings.database_url)
     ingest_paths(store, [source])
-    yield Services(settings=settings, store=store, engine=SearchEngine.open(settings, store))
-    store.close()
+    return Services(settings=settings, store=store, engine=SearchEngine.open(settings, store))
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    """Store + index over the records above."""
+    opened = open_services(tmp_path_factory.mktemp("match-data"), RECORDS)
+    yield opened
+    opened.store.close()
 
 
 def by_id(matches):

@@ -32,6 +32,10 @@ class StudySource(Protocol):
     def raws(self, nct_ids: list[str]) -> dict[str, str]: ...
 
 
+class NoteSimilarity(Protocol):
+    def similarities(self, text: str, studies: dict[str, Study]) -> dict[str, float]: ...
+
+
 # Optional second opinion on criteria the rules leave unknown (see match.llm): gets the patient, the study and
 # the verdicts, returns the verdicts with some unknowns decided.
 Judge = Callable[[Patient, Study, list[CriterionVerdict]], list[CriterionVerdict]]
@@ -54,6 +58,9 @@ class RelevanceWeights:
     # the same words in the eligibility criteria alone: a trial whose criteria speak of what the note describes
     # was written for such patients, whatever its title names
     criteria_words: float = 0.5
+    # how close the note's meaning is to the trial's title, conditions and summary (sentence vectors, when the
+    # embeddings extra is installed): finds trials about what the note describes in other words
+    semantic: float = 2.0
 
 
 DEFAULT_RELEVANCE = RelevanceWeights()
@@ -72,12 +79,14 @@ def match_patient(
     weights: RankWeights = DEFAULT_WEIGHTS,
     relevance_weights: RelevanceWeights = DEFAULT_RELEVANCE,
     judge: Judge | None = None,
+    vectors: NoteSimilarity | None = None,
 ) -> list[TrialMatch]:
     """Rank trials for a patient, best fit first, each with a verdict per criterion.
 
     ``among`` ranks exactly those studies (whatever their status or place unless ``statuses`` or ``near`` is also
     given); otherwise candidates come from the index, filtered by ``statuses`` and ``near`` and, when the patient's
-    age or sex is known, by the record's age range and sex. ``limit`` None returns every ranked study.
+    age or sex is known, by the record's age range and sex. ``limit`` None returns every ranked study. ``vectors``
+    scores the note's meaning against each candidate (default: the index's sentence vectors, when installed).
     """
     patient = as_patient(profile_or_text)
     retrieved = _retrieval_scores(engine, patient, near=near, statuses=statuses or [], among=among, pool=pool,
@@ -99,6 +108,12 @@ def match_patient(
     }
     if among is None:
         studies = {nct_id: studies[nct_id] for nct_id in sorted(relevance, key=lambda n: (-relevance[n], n))[:pool]}
+    if relevance_weights.semantic:
+        closeness = _semantic_scores(vectors or default_vectors(engine), patient, studies)
+        if closeness:
+            weight = relevance_weights.semantic
+            relevance = {nct_id: (relevance[nct_id] * total + weight * closeness.get(nct_id, 0.0)) / (total + weight)
+                         for nct_id in studies}
     patient_text = PatientText(patient.text)
     matches = []
     for nct_id, study in studies.items():
@@ -146,6 +161,23 @@ def retrieval_requests(engine: Engine, patient: Patient, *, limit: int, synonyms
             criteria_query = f"AREA[EligibilityCriteria]({or_query(words)})"
             requests.append((weights.criteria_words, SearchRequest(query=criteria_query, limit=limit, synonyms=False)))
     return requests
+
+
+def default_vectors(engine: Engine) -> NoteSimilarity | None:
+    """The sentence vectors kept beside the engine's index, or None (not installed, or an engine without one)."""
+    from trialfinder.index.vectors import open_study_vectors
+
+    settings = getattr(engine, "settings", None)
+    return open_study_vectors(settings.index_dir) if settings is not None else None
+
+
+def _semantic_scores(vectors: NoteSimilarity | None, patient: Patient, studies: dict[str, Study]) -> dict[str, float]:
+    """Each study's closeness to the note, divided by the closest one's (as every other signal is normalized)."""
+    text = patient.text.strip() or ". ".join(m.term for m in patient.profile.diagnoses)
+    if vectors is None or not text or not studies:
+        return {}
+    closeness = {nct_id: max(value, 0.0) for nct_id, value in vectors.similarities(text, studies).items()}
+    return normalized(closeness)
 
 
 def _retrieval_total(weights: RelevanceWeights) -> float:
