@@ -44,7 +44,8 @@ NOTES = """\
   first search, weighted by their scores, searched in the condition fields), plus the patient's condition phrases
   (eligibility lexicon, structured conditions and the index's condition vocabulary, not negated) searched in the
   condition/MeSH fields (0.45), plus the note's key words in the eligibility criteria alone (0.5), plus the share of
-  the trial's condition names found in the note, plus the patient's age and sex as filters (full protocol only),
+  the trial's condition names found in the note, then, for the 100 candidates kept, blended with the closeness of
+  the note's sentence vector to the trial's title, conditions and summary (2.0; MiniLM int8 on onnxruntime), plus the patient's age and sex as filters (full protocol only),
   plus the criterion verdicts (the record's age/sex fields rule out -0.4, a hard rule exclusion from the criteria
   text -0.25, soft exclusions -0.1 each, at most 2, and -0.006 per
   criterion left unknown, at most 40; a rule exclusion of an "other" / "second" condition, "No other prior
@@ -62,6 +63,33 @@ NOTES = """\
 - Gains are "eligible only" (label 2 = 1) or "graded" (0/1/2), exponential (2^g - 1), log2 discount."""
 
 TUNING = """\
+Tenth round (issue 6): closeness of meaning (`RelevanceWeights.semantic`, index.vectors): the cosine of MiniLM
+sentence vectors of the note (mean of ~600-character sentence-aligned pieces) and of the trial's title, condition
+names and brief summary, blended into each candidate's relevance after the lexical pool cut. Swept on 2021 and 2022
+only with a /tmp script calling match_patient with `RelevanceWeights(semantic=w)` on the same bench store (NDCG@10,
+eligible only / graded); 2023 was run only with 2.0 settled.
+
+| semantic weight | full 21 | rerank 21 | full 22 | rerank 22 | kept |
+|---|---:|---:|---:|---:|---|
+| 0 (HEAD e2bc5c9) | 0.4643 / 0.4153 | 0.7973 / 0.8175 | 0.4703 / 0.4223 | 0.7823 / 0.7273 | |
+| 1.0 | 0.4808 / 0.4240 | 0.8038 / 0.8220 | 0.5002 / 0.4484 | 0.7716 / 0.7287 | |
+| 1.5 | 0.4954 / 0.4275 | 0.8081 / 0.8260 | 0.5279 / 0.4636 | 0.7966 / 0.7470 | |
+| 1.75 | 0.5031 / 0.4284 | 0.8119 / 0.8285 | 0.5282 / 0.4635 | 0.8110 / 0.7641 | |
+| 2.0 | 0.5039 / 0.4330 | 0.8123 / 0.8293 | 0.5191 / 0.4555 | 0.8106 / 0.7639 | yes |
+| 2.25 | 0.5071 / 0.4333 | 0.8014 / 0.8217 | 0.5208 / 0.4567 | 0.8137 / 0.7666 | |
+| 2.5 | 0.4934 / 0.4246 | 0.7980 / 0.8117 | 0.5158 / 0.4587 | 0.8135 / 0.7667 | |
+| 3.0 | 0.4927 / 0.4233 | 0.7992 / 0.8131 | 0.5256 / 0.4661 | 0.8254 / 0.7779 | |
+
+2.0 is the middle of the 1.75-2.25 plateau and the best on 2021; 2022 keeps rising to 3.0, 2021 does not. Tried
+before the sweep with a stand-alone script on the same judgments (not kept): the trial's eligibility criteria in the
+embedded text (worse on both years than title + conditions + summary), and the note's first 256 word pieces instead
+of the mean of its pieces (within noise; the mean is kept so the end of a long note counts).
+
+Held out, TREC 2023 (run only with 2.0 settled: at 18:18 UTC, not written, and this run): the signal did not carry over. Full ranking
+went from +15.5% to +10.9% over BM25 (eligible only; graded -5.3% to -8.1%) and re-ranking from 0.733 / 0.823 to
+0.730 / 0.806. The 2023 topics are questionnaires rendered as template notes, unlike the free-text notes of
+2021/2022; the weight stays as settled on 2021/2022, since choosing it on 2023 would leave no held-out check.
+
 Seventh round (issue 6): a new retrieval signal and an age-reading fix, each checked on 2021 and 2022 only (NDCG@10,
 eligible only / graded: full 2021 / rerank 2021 / full 2022 / rerank 2022); 2023 was run only with the kept
 defaults: after 611768d (twice, same numbers, the second written as the run of 06:51), at ef8b7dc (the run of
