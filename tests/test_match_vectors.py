@@ -72,6 +72,8 @@ def test_study_passage_is_title_conditions_and_summary():
                                     "poorly controlled take an inhaled corticosteroid for twelve weeks.")
     bare = study_from_dict(record("NCT91000003", "Title only", [], "Inclusion Criteria:\n\n* Adults\n"))
     assert study_passage(bare) == "Title only"
+    untitled = study_from_dict(record("NCT91000004", "", [], "Inclusion Criteria:\n\n* Adults\n"))
+    assert untitled.title == "NCT91000004" and study_passage(untitled) == ""  # an id means nothing to the model
 
 
 def test_real_model_puts_a_wheezing_note_nearer_asthma_than_diabetes(tmp_path):
@@ -203,3 +205,29 @@ def test_an_altered_model_file_switches_the_signal_off_with_a_warning(tmp_path, 
     with caplog.at_level("WARNING", logger="trialfinder.index.vectors"):
         assert vectors._load_embedder() is None
     assert "sentence vectors unavailable" in caplog.text
+
+
+def test_embed_command_fills_the_cache_ahead_by_status(tmp_path):
+    from typer.testing import CliRunner
+
+    from trialfinder.cli.main import app
+
+    _real_embedder()
+    finished = json.loads(json.dumps(DIABETES))
+    finished["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+    untitled = record("NCT91000009", "", [], "Inclusion Criteria:\n\n* Adults\n")
+    source = tmp_path / "records.json"
+    source.write_text(json.dumps([ASTHMA, finished, untitled]))
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(app, [*data, "ingest", str(source)]).exit_code == 0
+
+    first = runner.invoke(app, [*data, "embed", "--status", "recruiting"])
+    assert first.exit_code == 0, first.output
+    assert "2 studies: 1 embedded, 0 already cached, 1 with no text" in first.output
+    every = runner.invoke(app, [*data, "embed"])
+    assert "3 studies: 1 embedded, 1 already cached, 1 with no text" in every.output
+    again = runner.invoke(app, [*data, "embed"])
+    assert "3 studies: 0 embedded, 2 already cached, 1 with no text" in again.output
+    with sqlite3.connect(tmp_path / "data" / "index" / VECTORS_FILE) as connection:
+        assert sorted(connection.execute("SELECT nct_id FROM study_vectors")) == [("NCT91000001",), ("NCT91000002",)]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from trialfinder.cli.main import Context, app, console, fail, print_json
+from trialfinder.cli.main import Context, app, console, errors, fail, print_json
 
 STATUS_MARKS = {"met": "[green]met[/]", "not_met": "[red]not met[/]", "unknown": "[dim]unknown[/]"}
 
@@ -24,6 +24,16 @@ def _read_ids(path: Path) -> list[str]:
             fail(f"{path}: {word!r} is not an NCT id")
         ids.append(canonical)
     return ids
+
+
+def _expanded_statuses(values: list[str] | None) -> list[str]:
+    """Overall statuses as the user typed them, groups ("open", "recruiting", "closed") spelled out."""
+    from trialfinder.search import STATUS_GROUPS
+
+    statuses: list[str] = []
+    for value in values or []:
+        statuses.extend(STATUS_GROUPS.get(value.lower(), [value.upper()]))
+    return statuses
 
 
 @app.command()
@@ -43,7 +53,7 @@ def match(
     from trialfinder.match import PatientInputError, as_patient, match_patient, read_patient_file
     from trialfinder.match.llm import LlmJudge
     from trialfinder.match.places import near_place
-    from trialfinder.search import SearchEngine, STATUS_GROUPS
+    from trialfinder.search import SearchEngine
 
     obj: Context = ctx.obj
     try:
@@ -62,9 +72,7 @@ def match(
         where = near_place(near, radius)
     except (ValueError, UnknownPlace) as error:
         fail(str(error))
-    statuses: list[str] = []
-    for value in status or []:
-        statuses.extend(STATUS_GROUPS.get(value.lower(), [value.upper()]))
+    statuses = _expanded_statuses(status)
     ids = _read_ids(among) if among else None
     engine = SearchEngine.open(obj.settings, obj.store)
     matches = match_patient(engine, obj.store, patient, near=where, statuses=statuses, limit=limit, among=ids,
@@ -104,3 +112,34 @@ def _patient_json(content: str):
         return patient_from_fields(json.loads(content))
     except json.JSONDecodeError as error:
         raise PatientInputError(f"invalid JSON on stdin ({error})") from error
+
+
+@app.command()
+def embed(
+    ctx: typer.Context,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only studies with these overall statuses (repeatable), e.g. a group: open, recruiting, closed. Default: every study.")] = None,
+) -> None:
+    """Compute ahead of time the sentence vectors that matching compares notes with (else each is made on first use)."""
+    from trialfinder.index.vectors import open_study_vectors
+    from trialfinder.model import decode_study
+
+    obj: Context = ctx.obj
+    vectors = open_study_vectors(obj.settings.index_dir)
+    if vectors is None:
+        fail("sentence vectors need the embeddings extra: pip install -e '.[embeddings]' (make install does it)")
+    wanted = set(_expanded_statuses(status))
+    seen = 0
+
+    def studies():
+        nonlocal seen
+        for _, raw in obj.store.iter_raw():
+            study = decode_study(raw)
+            if not wanted or study.overall_status in wanted:
+                seen += 1
+                if seen % 5000 == 0:
+                    errors.print(f"{seen:,} studies ...", highlight=False)
+                yield study
+
+    counts = vectors.embed_ahead(studies())
+    console.print(f"{seen:,} studies: {counts.embedded:,} embedded, {counts.cached:,} already cached, "
+                  f"{counts.no_text:,} with no text; vectors in {vectors.path}", highlight=False)

@@ -14,8 +14,9 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -34,13 +35,29 @@ NOTE_CHUNK_CHARS = 600
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
+@dataclass
+class EmbedCounts:
+    """What embedding ahead did: studies embedded now, already cached, and with no text to embed."""
+
+    embedded: int = 0
+    cached: int = 0
+    no_text: int = 0
+
+    def __iadd__(self, other: EmbedCounts) -> EmbedCounts:
+        self.embedded += other.embedded
+        self.cached += other.cached
+        self.no_text += other.no_text
+        return self
+
+
 class Embedder(Protocol):
     def embed(self, text: str) -> np.ndarray: ...
 
 
 def study_passage(study: Study) -> str:
     """The text a study is embedded by: its title, condition names and brief summary."""
-    parts = [study.title or "", "; ".join(study.conditions.conditions), study.description.brief_summary or ""]
+    title = study.identification.brief_title or study.identification.official_title or ""  # not the NCT id
+    parts = [title, "; ".join(study.conditions.conditions), study.description.brief_summary or ""]
     return ". ".join(" ".join(part.split()) for part in parts if part.strip())
 
 
@@ -96,6 +113,27 @@ class StudyVectors:
 
     def study_vectors(self, studies: dict[str, Study]) -> dict[str, np.ndarray]:
         """Each study's vector, from the cache when its text is unchanged, else embedded now and cached."""
+        return self._vectors(studies)[0]
+
+    def embed_ahead(self, studies: Iterable[Study], batch_size: int = 500) -> EmbedCounts:
+        """Embed and cache the studies whose vectors are missing or stale, so that no match waits for them."""
+        counts = EmbedCounts()
+        batch: dict[str, Study] = {}
+        for study in studies:
+            batch[study.nct_id] = study
+            if len(batch) >= batch_size:
+                counts += self._counted(batch)
+                batch = {}
+        if batch:
+            counts += self._counted(batch)
+        return counts
+
+    def _counted(self, studies: dict[str, Study]) -> EmbedCounts:
+        found, embedded = self._vectors(studies)
+        return EmbedCounts(embedded=embedded, cached=len(found) - embedded, no_text=len(studies) - len(found))
+
+    def _vectors(self, studies: dict[str, Study]) -> tuple[dict[str, np.ndarray], int]:
+        """The studies' vectors (studies with no text to embed left out) and how many had to be embedded."""
         passages = {nct_id: study_passage(study) for nct_id, study in studies.items()}
         digests = {nct_id: hashlib.sha1(f"{self.model_id}\n{text}".encode()).hexdigest()
                    for nct_id, text in passages.items()}
@@ -119,7 +157,7 @@ class StudyVectors:
                                        [(nct_id, digests[nct_id], vector.tobytes())
                                         for nct_id, vector in computed.items()])
             found.update(computed)
-        return found
+        return found, len(missing)
 
     def similarities(self, text: str, studies: dict[str, Study]) -> dict[str, float]:
         """Cosine similarity of the note to each study (studies with no text to embed are left out)."""
