@@ -2,9 +2,10 @@
 
 Usage: .venv/bin/python bench/vectors_bench.py [--data-dir /tmp/trec-bench] [--studies 300] [--no-write]
 
-On the TREC bench store (built by bench/trec_bench.py on first use): `--studies` studies drawn at random (seed 0),
-embedded into a new, empty cache file (the cost of a first match over them), then read back from that file (every
-later match); and each TREC 2021 topic note embedded as a note (sentence-aligned pieces, mean vector).
+The model is loaded first (its time and the growth of peak RSS). Then, on the TREC bench store (built by
+bench/trec_bench.py on first use): `--studies` studies drawn at random (seed 0), embedded into a new, empty cache
+file (the cost of a first match over them), then read back from that file (every later match); and each TREC 2021
+topic note embedded as a note (sentence-aligned pieces, mean vector).
 Needs the `embeddings` extra.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -34,7 +36,11 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=300)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
     embedder = shared_embedder()
+    load_seconds = time.perf_counter() - started
+    model_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # ru_maxrss is in KiB
     if embedder is None:
         sys.exit("the embeddings extra is not installed: pip install -e '.[embeddings]'")
     shared = shared_data_dir()
@@ -65,6 +71,7 @@ def main() -> None:
     count = len(studies)
     lines = [
         "| what | count | total | each |", "|---|---:|---:|---:|",
+        f"| model loaded (once a process; peak RSS +{model_mib:.0f} MiB) | 1 | {load_seconds:.2f} s | |",
         f"| study embedded (empty cache; median passage {passage_chars:.0f} characters) | {count} | {first:.2f} s | "
         f"{first / count * 1000:.1f} ms |",
         f"| study read from the cache | {count} | {cached:.3f} s | {cached / count * 1000:.2f} ms |",
