@@ -704,6 +704,39 @@ def _about_a_subgroup(text: str, start: int, end: int) -> bool:
 
 
 _LAB_NEGATION = re.compile(r"\b(?:no|not|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+# "No measured fever (defined as body temperature >= 38.0 C)": the threshold defines a finding the criterion negates
+_NEGATED_FINDING = re.compile(
+    r"^\W*(?:no|without|absence\s+of|free\s+of)\b(?!\s+(?:more|less|greater|fewer|higher|lower)\b)", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.;:]\s|\b[a-z]\.\s")
+_WITH_A_MEASURE = re.compile(r"\s*,?\s*(?:with|as\s+(?:evidenced|indicated|shown)\s+by)\b", re.IGNORECASE)
+_DEFINITION_OPENER = re.compile(r"\(|\bdefined\s+(?:as|by)\b|\bi\.\s?e\.", re.IGNORECASE)
+# "(patients with CD4 counts of 50-199 may ...)": a statement about a subgroup, not a definition
+_A_SUBGROUP = re.compile(r"\b(?:patients|subjects|participants|those)\s+with\b", re.IGNORECASE)
+_NOT_A_DEFINITION = re.compile(r"\b(?:must|should|adequate|normal|excluding|except|other\s+than|may)\b", re.IGNORECASE)
+
+
+def _defines_negated_finding(text: str, start: int) -> bool:
+    """Whether the threshold at start defines what the criterion's opening "No ..." rules out, in its first sentence
+    ("No severe liver disease (ALT > 5 x ULN)", "No uncontrolled hypertension, defined as SBP > 160 or DBP > 90"),
+    not a later sentence, a requirement ("must have adequate function (LVEF >= 50%)") or an exception."""
+    before = text[:start]
+    if start > 200 or not _NEGATED_FINDING.match(text) or _SENTENCE_BREAK.search(before) \
+            or _NOT_A_DEFINITION.search(before):
+        return False
+    opener = None
+    for opener in _DEFINITION_OPENER.finditer(before):
+        pass
+    # a bracket still open at the threshold ("(i.e., SBP > 150 or DBP > 90"), or a "defined as" / "i.e." before it
+    inside = before[opener.end():] if opener is not None else ""
+    return opener is not None and (opener.group(0) != "(" or ")" not in inside) and not _A_SUBGROUP.search(inside)
+
+
+def threshold_defines(text: str, head_end: int, threshold_start: int) -> bool:
+    """Whether the threshold at threshold_start defines the finding named just before head_end ("fever (body
+    temperature >= 38 C)", "renal failure, defined as creatinine > 2 mg/dL", "Fever, with a temperature of ...")."""
+    between = text[head_end:threshold_start]
+    return 0 <= len(between) <= 60 and not _SENTENCE_BREAK.search(between) and bool(
+        _DEFINITION_OPENER.search(between) or _WITH_A_MEASURE.match(between))
 
 
 def extract_labs(text: str, kind: str = "inclusion") -> list[ThresholdConstraint]:
@@ -713,7 +746,8 @@ def extract_labs(text: str, kind: str = "inclusion") -> list[ThresholdConstraint
         context = mention_context(text, reading.start, reading.start + 1)
         # A lab threshold is negated only by a negation right before it ("no ANC < 1000"), not by an
         # earlier clause such as "hypertension that is not well controlled (SBP >= 140)".
-        negated = bool(_LAB_NEGATION.search(text[max(0, reading.start - 25) : reading.start]))
+        negated = bool(_LAB_NEGATION.search(text[max(0, reading.start - 25) : reading.start])) or _defines_negated_finding(
+            text, reading.start)
         normalized, normalized_unit = normalize_lab(reading.analyte, reading.value, reading.unit)
         normalized_high = None
         if reading.value_high is not None:

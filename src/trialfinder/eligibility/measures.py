@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .terms import LAB_ANALYTES, lexicon_regex
+from .terms import LAB_ANALYTES, LAB_GROUPS, lexicon_regex
 
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
@@ -41,10 +41,19 @@ _POST_COMPARATOR = re.compile(
     re.IGNORECASE,
 )
 
+# the upper limit of normal, written out or not ("3 times the upper limit", "ULN", "institutional upper limit of normal")
+_ULN = (r"(?:I?ULN|(?:upper|superior)\s+limits?(?:\s+(?:of\s+)?(?:the\s+)?(?:institutional\s+)?normal(?:ity|\s+range)?)?|normal"
+        r"|institutional\s+normal)")
+# "bilirubin <= ULN", "greater than the upper limit of normal": the limit itself (a value of 1),
+# and after a number with no "times" ("1.5 ULN", "twice the upper limit of normal")
+_BARE_ULN = r"(?:the\s+)?(?:institutional\s+)?(?:I?ULN\b|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?)"
+# "x 10^9/L", "x 10*9/L", "x 10*9*/L", "x 10(9)/L", and "x 109/L" where a superscript 9 lost its place
+_POWER_OF_TEN = r"[x×*]\s*10\s*(?:\^|e|E|\*\*?|\()?\s*(?P<power>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})[)*]?\s*/\s*(?P<per>\S+)"
+TEMPERATURE_UNIT = r"(?:°|º|˚)\s?[CF]\b|degrees?\s+(?:celsius|centigrade|fahrenheit|C\b|F\b)"
 UNIT = (
-    r"(?:[x×*]\s*10\s*(?:\^|e|E|\*\*)?\s*[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}\s*/\s*(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
-    r"|(?:[x×*]|times)\s*(?:the\s+)?(?:institutional\s+)?(?:ULN|upper\s+limit\s+(?:of\s+)?(?:the\s+)?normal(?:\s+range)?"
-    r"|normal|institutional\s+normal)"
+    r"(?:[x×*]\s*10\s*(?:\^|e|E|\*\*?|\()?\s*[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}[)*]?\s*/\s*(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
+    rf"|(?:[x×*]|times)\s*(?:the\s+)?(?:institutional\s+)?{_ULN}|{_BARE_ULN}"
+    rf"|{TEMPERATURE_UNIT}"
     r"|(?:cells?\s*)?/\s*(?:mm\^?3|mm³|µL|μL|uL|mcL|cu\.?\s?mm|cmm)"
     r"|K/(?:µL|μL|uL)"
     r"|mL/min(?:/1[.,]73\s?m\^?2|/1[.,]73\s?m²)?|ml/min(?:/1[.,]73\s?m\^?2)?"
@@ -53,7 +62,7 @@ UNIT = (
     r"|IU/L|U/L|IU/mL|ng/mL|ng/ml|ng/dL|pg/mL|mIU/L|µIU/mL|copies/mL|seconds|sec|L\b|liters?"
 )
 
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+_WORD_NUMBERS = {"twice": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1}
 
 
@@ -91,14 +100,16 @@ def canonical_unit(raw_unit: str | None) -> str | None:
     if not raw_unit:
         return None
     unit = raw_unit.translate(SUPERSCRIPTS).strip()
-    exponent = re.match(r"[x×*]\s*10\s*(?:\^|e|E|\*\*)?\s*(\d{1,2})\s*/\s*(\S+)", unit)
+    exponent = re.match(_POWER_OF_TEN, unit)
     if exponent:
-        per = exponent.group(2).replace("μ", "µ").replace("uL", "µL").replace("mcL", "µL")
+        per = exponent.group("per").replace("μ", "µ").replace("uL", "µL").replace("mcL", "µL")
         per = "mm3" if per.startswith("mm") else per
-        return f"x10^{exponent.group(1)}/{per}"
+        return f"x10^{exponent.group('power')}/{per}"
     lowered = unit.lower()
-    if "normal" in lowered or "uln" in lowered:
+    if "normal" in lowered or "uln" in lowered or re.search(r"(?:upper|superior) limit", lowered):
         return "xULN"
+    if re.fullmatch(TEMPERATURE_UNIT, unit, re.IGNORECASE):
+        return "°F" if lowered.endswith(("f", "fahrenheit")) else "°C"
     if re.fullmatch(r"(?:cells?\s*)?/\s*(?:mm\^?3|mm³|cu\.?\s?mm|cmm)", lowered):
         return "/mm3"
     if re.fullmatch(r"(?:cells?\s*)?/\s*(?:µl|μl|ul|mcl)", lowered):
@@ -164,6 +175,8 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
         if unit == "%" or (unit is None and value > 1):
             return round(value / 100, 4), "ratio"
         return (value, "ratio") if unit is None else (None, None)
+    if analyte == "temperature":
+        return _celsius(value, unit)
     if analyte == "hemoglobin" and unit == "%":
         # a share of hemoglobin (HbA1c, HbF, HbS) is not a hemoglobin concentration
         return None, None
@@ -179,6 +192,17 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
     return (value, unit) if unit else (None, None)
 
 
+def _celsius(value: float, unit: str | None) -> tuple[float | None, str | None]:
+    """A body temperature in °C; a bare number is read by its range (36-42 is Celsius, 96-108 Fahrenheit)."""
+    if unit is None:
+        unit = "°C" if 30 <= value <= 45 else "°F" if 86 <= value <= 113 else None
+    if unit == "°C":
+        return value, "°C"
+    if unit == "°F":
+        return round((value - 32) * 5 / 9, 2), "°C"
+    return None, None
+
+
 @dataclass(frozen=True)
 class LabReading:
     """A lab analyte with a comparator and value(s), located by offsets in the source text."""
@@ -192,13 +216,20 @@ class LabReading:
     end: int
 
 
-_ANALYTE_JOINER = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?(?:,|and/or|and|or|/|&)?\s*(?:\([^()]{1,40}\)\s*)?$", re.I)
+# what may stand between analytes that share one threshold: "and", "/", a gloss in brackets ("(ANC)", "(SGOT)"),
+# but not a bracketed threshold of the first one ("neutrophils (>=1.5 x 10^9/L), platelets (...)")
+_ANALYTE_JOINER = re.compile(r"^\s*(?:[(\[][^()\[\]<>≤≥=]{1,40}[)\]]\s*)?(?:,|and/or|and|or|/|&)?\s*"
+                             r"(?:[(\[][^()\[\]<>≤≥=]{1,40}[)\]]\s*)?$", re.I)
+# "three times the upper limit of normal": a number word, only as a multiple
+_TIMES_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten)(?=\s+(?:times|x)\b)"
+               r"|twice(?=\s+(?:the\s+)?(?:institutional\s+)?(?:ULN|upper))")
 _READING_TAIL = re.compile(
     rf"""(?P<filler>[^0-9;<>≤≥=\n]{{0,45}}?)
          (?P<comparator>{COMPARATOR})?\s*(?:of\s+|to\s+)?
-         (?P<value>{NUMBER})\s*(?:(?P<unit1>{UNIT})\s*)?
-         (?:(?:-|–|to|and)\s*(?P<high>{NUMBER})\s*)?
-         (?P<unit>{UNIT})?""",
+         (?:(?P<value>{NUMBER}|{_TIMES_WORD})\s*(?:(?P<unit1>{UNIT})\s*)?
+            (?:(?:-|–|to|and)\s*(?P<high>{NUMBER})\s*)?
+            (?P<unit>{UNIT})?
+          |(?P<bare_uln>{_BARE_ULN}))""",
     re.IGNORECASE | re.VERBOSE,
 )
 # "T790M", "L858R", "del19", "19del": a number inside a word names a gene variant
@@ -224,17 +255,26 @@ def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabRea
         following = mentions[index + 1] if index + 1 < len(mentions) else None
         if following and _ANALYTE_JOINER.match(text[mention.end() : following.start()]):
             continue
-        readings.extend(_reading_after(text, group, require_comparator))
+        for reading in _reading_after(text, group, require_comparator):
+            # "alanine aminotransferase [ALT] greater than ...": both names end on the one threshold, read once
+            if not any(_same_threshold(reading, earlier) for earlier in readings):
+                readings.append(reading)
         group = []
     return readings
 
 
-def _analyte_name(surface: str) -> str | None:
+def _same_threshold(one: LabReading, other: LabReading) -> bool:
+    return (one.analyte, one.comparator, one.value, one.value_high, one.unit, one.end) == (
+        other.analyte, other.comparator, other.value, other.value_high, other.unit, other.end)
+
+
+def _analytes_named(surface: str) -> tuple[str, ...]:
+    """The analyte a name stands for, or the several of a group name ("transaminases": AST and ALT)."""
     lowered = re.sub(r"[\s\-]+", " ", surface.lower())
     for analyte, forms in LAB_ANALYTES.items():
         if lowered in forms or lowered.rstrip("s") in forms:
-            return analyte
-    return None
+            return LAB_GROUPS.get(analyte, (analyte,))
+    return ()
 
 
 _DURATION_AFTER = re.compile(r"\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b",
@@ -243,7 +283,7 @@ _DURATION_AFTER = re.compile(r"\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|d
 
 def _has_no_unit(tail: re.Match[str]) -> bool:
     """Whether a reading's number has no unit of its own (so a word after it may say what it counts)."""
-    return not (tail.group("unit") or tail.group("unit1"))
+    return not (tail.group("unit") or tail.group("unit1") or tail.group("bare_uln"))
 
 
 def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bool) -> list[LabReading]:
@@ -253,8 +293,8 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     filler = tail.group("filler") or ""
     if _FILLER_STOP.search(filler):
         return []
-    if (tail.start("value") > 0 and _PART_OF_A_WORD.match(text, tail.start("value") - 1)) or \
-            _VARIANT_AFTER.match(text, tail.end("value")):
+    if tail.group("value") and ((tail.start("value") > 0 and _PART_OF_A_WORD.match(text, tail.start("value") - 1))
+                                or _VARIANT_AFTER.match(text, tail.end("value"))):
         # "T790M", "L858R", "del19", "19del": a number inside a word names a variant, it measures nothing
         return []
     comparator = tail.group("comparator") and comparator_of(tail.group("comparator"))
@@ -274,15 +314,15 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     if comparator is None and after:
         comparator = after
     if comparator is None:
-        if require_comparator:
+        if require_comparator or tail.group("bare_uln"):
             return []
         comparator = "="
-    raw_unit = tail.group("unit") or tail.group("unit1")
+    raw_unit = tail.group("unit") or tail.group("unit1") or tail.group("bare_uln")
     unit = canonical_unit(raw_unit)
-    value = parse_number(tail.group("value"))
+    value = parse_number(tail.group("value")) if tail.group("value") else 1.0  # the limit itself: 1 x ULN
     readings = []
-    for analyte in dict.fromkeys(_analyte_name(m.group(0)) for m in group):
-        if analyte is None or (analyte == "hemoglobin" and _HEMOGLOBIN_VARIANT.match(filler)):
+    for analyte in dict.fromkeys(name for m in group for name in _analytes_named(m.group(0))):
+        if analyte == "hemoglobin" and _HEMOGLOBIN_VARIANT.match(filler):
             continue
         required = _UNIT_REQUIRED.get(analyte)
         if required and unit not in required:

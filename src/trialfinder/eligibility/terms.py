@@ -170,7 +170,7 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
             "absolute granulocyte count", "granulocyte count", "granulocytes", "agc"),
     "platelets": ("platelet count", "platelets", "platelet", "plt", "plts"),
     "wbc": ("white blood cell count", "white blood cells", "white blood cell", "wbc count", "wbc",
-            "leukocyte count", "leukocytes", "white count"),
+            "leukocyte count", "leukocytes", "leucocyte count", "leucocytes", "white count"),
     "lymphocytes": ("absolute lymphocyte count", "lymphocyte count", "lymphocytes", "alc"),
     "cd4": ("cd4+ t-cell count", "cd4 count", "cd4+ count", "cd4 cell count", "cd4"),
     "hemoglobin": ("hemoglobin", "haemoglobin", "hgb", "hb"),
@@ -181,6 +181,8 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "bilirubin": ("total bilirubin", "serum bilirubin", "bilirubin", "tbili", "t.bili"),
     "ast": ("aspartate aminotransferase", "aspartate transaminase", "sgot", "ast"),
     "alt": ("alanine aminotransferase", "alanine transaminase", "sgpt", "alt"),
+    "transaminases": ("hepatic transaminases", "liver transaminases", "serum transaminases", "transaminases",
+                      "aminotransferases", "liver enzymes"),
     "alkaline_phosphatase": ("alkaline phosphatase", "alk phos", "alp"),
     "albumin": ("serum albumin", "albumin"),
     "inr": ("international normalized ratio", "inr"),
@@ -198,18 +200,27 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
                  "tiffeneau index"),
     "fev1": ("fev1", "fev 1", "fev(1)", "fev)_1", "forced expiratory volume in 1 second", "forced expiratory volume"),
     "glucose": ("fasting plasma glucose", "fasting blood glucose", "fasting glucose", "blood glucose", "fpg",
-                "plasma glucose", "glucose"),
+                "plasma glucose", "glucose", "fasting blood sugar", "blood sugar"),
     "ldl": ("ldl cholesterol", "ldl-c", "ldl", "low-density lipoprotein cholesterol"),
     "triglycerides": ("triglycerides", "triglyceride", "tg"),
     "potassium": ("serum potassium", "potassium"),
     "sodium": ("serum sodium", "sodium"),
-    "calcium": ("serum calcium", "calcium"),
+    "ionized_calcium": ("ionized calcium", "ionised calcium", "ionized serum calcium"),
+    "calcium": ("corrected serum calcium", "corrected calcium", "serum calcium", "calcium"),
+    "lipase": ("serum lipase", "lipase"),
+    "amylase": ("serum amylase", "amylase"),
+    "creatine_kinase": ("creatine phosphokinase", "creatine kinase", "cpk", "ck"),
+    "temperature": ("body temperature", "oral temperature", "rectal temperature", "axillary temperature",
+                    "tympanic temperature", "temperature"),
     "tsh": ("thyroid stimulating hormone", "tsh"),
     "psa": ("prostate-specific antigen", "prostate specific antigen", "psa"),
     "testosterone": ("serum testosterone", "testosterone"),
     "weight": ("body weight", "weight"),
     "bun": ("blood urea nitrogen", "bun"),
 }
+
+# Lab names that stand for several analytes: a threshold on "transaminases" bounds AST and ALT alike.
+LAB_GROUPS: dict[str, tuple[str, ...]] = {"transaminases": ("ast", "alt")}
 
 # Kinds of one disease that a patient does not have both of: a patient with one has not the other.
 _EXCLUSIVE_PAIRS = (("type 1 diabetes", "type 2 diabetes"), ("small cell lung cancer", "non-small cell lung cancer"))

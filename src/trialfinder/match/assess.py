@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from trialfinder.eligibility import Constraint, Criterion, Verdict, evaluate, extract_constraints, parse_criteria
 from trialfinder.eligibility.model import BiomarkerConstraint, MentionConstraint
+from trialfinder.eligibility.constraints import threshold_defines
 from trialfinder.eligibility.vocabulary import MentionType, Vocabulary, study_vocabulary
 from trialfinder.model import Study, age_in_years, describe_age_range
 
@@ -85,8 +86,9 @@ def structured_verdicts(study: Study, patient: Patient) -> list[CriterionVerdict
 def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict | None:
     """One verdict from the criterion's constraints, or None when the rules know nothing about the patient here."""
     results = [(constraint, evaluate(constraint, patient.profile)) for constraint in item.constraints]
-    decided = [(c, v) for c, v in results if v.status != "unknown"]
     criterion = item.criterion
+    results = _without_defined_findings(criterion.text, results)
+    decided = [(c, v) for c, v in results if v.status != "unknown"]
     if not decided:
         # an open question the patient's text touches ("patient has hypertension; whether it is uncontrolled is not
         # known") says more than none at all
@@ -131,6 +133,15 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     constraint, verdict = passing[0]
     return CriterionVerdict(criterion.text, criterion.kind, "unknown", f"partly checked: {verdict.reason}",
                             verdict.evidence, (criterion.start, criterion.end), "rules")
+
+
+def _without_defined_findings(text: str, results: list[tuple[Constraint, Verdict]]) -> list[tuple[Constraint, Verdict]]:
+    """Drop an open condition that a decided threshold right after it defines: "No fever (temperature >= 38 C)" is
+    answered by the patient's temperature."""
+    thresholds = [c for c, v in results if c.type == "lab" and v.status != "unknown"]
+    return [(c, v) for c, v in results if not (
+        v.status == "unknown" and isinstance(c, MentionConstraint) and c.type == "condition"
+        and any(threshold_defines(text, c.span[1], lab.span[0]) for lab in thresholds))]
 
 
 def _qualified_by(text: str, constraint: Constraint, markers: list[tuple[Constraint, Verdict]]) -> bool:

@@ -12,7 +12,7 @@ from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_f
 from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, BiomarkerStatus, find_biomarkers
 from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
-from trialfinder.eligibility.terms import LAB_ANALYTES, concept_of
+from trialfinder.eligibility.terms import LAB_ANALYTES, LAB_GROUPS, concept_of
 
 # Structured keys a patient file or form may use, beside "text".
 STRUCTURED_KEYS = ("age", "sex", "conditions", "no_conditions", "therapies", "no_therapies", "pregnant",
@@ -175,8 +175,9 @@ def _labs(values: dict[str, Any]) -> dict[str, LabValue]:
             raise PatientInputError(f"lab {name} must be a number with an optional unit, not {raw!r}")
         value = float(match.group("value").replace(",", "."))
         unit = canonical_unit(match.group("unit")) if match.group("unit") else None
-        normalized, normalized_unit = normalize_lab(analyte, value, unit)
-        labs[analyte] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}")
+        for member in LAB_GROUPS.get(analyte, (analyte,)):  # "transaminases" gives AST and ALT
+            normalized, normalized_unit = normalize_lab(member, value, unit)
+            labs[member] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}")
     return labs
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from trialfinder.eligibility.terms import LAB_ANALYTES
 from trialfinder.eligibility.context import mention_context, mention_states, note_states, patient_mention_context
 from trialfinder.index.schema import analyze
 
@@ -59,7 +60,10 @@ def _generic_stems() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _single_generic_stems() -> frozenset[str]:
-    return frozenset(stem(word) for word in _SINGLE_GENERIC)
+    # a lab's name alone ("temperature", "creatinine") says the patient had it measured, not that they have what
+    # the criterion is about: the lab rules judge its value
+    lab_words = {form for forms in LAB_ANALYTES.values() for form in forms if re.fullmatch(r"[a-z]+", form)}
+    return frozenset(stem(word) for word in [*_SINGLE_GENERIC, *lab_words])
 
 
 @dataclass(frozen=True)
