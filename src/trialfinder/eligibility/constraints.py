@@ -594,10 +594,14 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         if mention_type == "condition" and _NEGATIVE_TEST_BEFORE.search(before) and _TEST_AFTER.match(text[end:]):
             negated = True
         time_limited = any(w.event_concept == concept for w in windows if concept)
+        # "Patients with brain metastases must be stable", "Prior radiotherapy must have been completed 4 weeks
+        # before": a rule for those who have it, not a demand that everyone has it
+        hypothetical = context.hypothetical or _about_a_subgroup(text, start, end) or (
+            mention_type == "therapy" and _rule_on_a_prior_treatment(text, start, end))
         found.append(MentionConstraint(
             type=mention_type, span=(start, end), text=surface,
             polarity=_polarity(kind, negated), negated=negated,
-            hypothetical=context.hypothetical, term=surface.lower(), concept=concept,
+            hypothetical=hypothetical, term=surface.lower(), concept=concept,
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
@@ -695,8 +699,28 @@ _NAMED_GROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:patients|participants|subject
                                r"are\s+eligible|may)\b", re.IGNORECASE)
 
 
+# "Prior radiotherapy is allowed if ...", "Any prior chemotherapy must have been completed ...", "Patients who received
+# prior radiotherapy must have recovered": what holds for those treated, whoever they are
+_PRIOR_TREATMENT_LEAD = re.compile(
+    r"(?:^|[.;:]\s)\W*(?:(?:any|all)\s+)?(?:(?:prior|previous|past)\s+)?(?:[\w\-/]+\s+){0,2}$"
+    r"|\b(?:patients|participants|subjects|those)\s+who\s+(?:have\s+)?(?:received|had|undergone|been\s+treated\s+with)"
+    r"\s+(?:any\s+)?(?:prior\s+|previous\s+)?(?:[\w\-/]+\s+){0,2}$", re.IGNORECASE)
+_RULE_ON_A_TREATMENT = re.compile(
+    r"[^.;:]{0,40}?\b(?:(?:is|are)\s+(?:allowed|permitted|acceptable)\s+(?:if|only|provided|as\s+long)"
+    r"|must\s+(?:have\s+been\s+|be\s+)?(?:completed|discontinued|stopped|finished|ended)"
+    r"|(?:must|should)\s+(?:have\s+)?(?:recovered|resolved)|should\s+(?:have\s+been\s+|be\s+)?completed)\b",
+    re.IGNORECASE)
+
+
+def _rule_on_a_prior_treatment(text: str, start: int, end: int) -> bool:
+    """Whether the treatment is the subject of a rule for those who had it ("Prior radiotherapy must have been
+    completed at least 4 weeks before"), not a requirement to have had it."""
+    return bool(_PRIOR_TREATMENT_LEAD.search(text[max(0, start - 80):start])) and bool(
+        _RULE_ON_A_TREATMENT.match(text, end))
+
+
 def _about_a_subgroup(text: str, start: int, end: int) -> bool:
-    """Whether the marker only names the subgroup a requirement is for ("Participants with X must have had Y")."""
+    """Whether the mention only names the subgroup a requirement is for ("Participants with X must have had Y")."""
     before = text[max(0, start - 120) : start]
     if _SUBGROUP_LEAD.search(before):
         return bool(_SUBGROUP_VERB.match(text, end))

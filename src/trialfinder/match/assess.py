@@ -156,7 +156,11 @@ def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> Criteri
     criterion = item.criterion
     if len(criterion.text) > MAX_CRITERION_CHARS:
         return None
-    hits = patient_text.find(criterion.text)
+    # a phrase the rules read as naming only who a rule is for ("Patients with brain metastases must be stable")
+    # decides nothing about this patient either way
+    conditional = [c.text.lower() for c in item.constraints if isinstance(c, MentionConstraint) and c.hypothetical]
+    hits = [hit for hit in patient_text.find(criterion.text)
+            if not any(hit.phrase.lower() in text or text in hit.phrase.lower() for text in conditional)]
     if not hits:
         return None
     hit = max(hits, key=lambda h: (h.words, not h.negated))
