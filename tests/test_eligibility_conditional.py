@@ -50,3 +50,65 @@ def test_a_treatment_naive_patient_fails_only_the_real_requirement():
     verdicts = [v for v in assess(study, as_patient(note)) if v.kind == "inclusion"]
     failing = [v.criterion for v in verdicts if v.status == "not_met"]
     assert failing == ["At least one prior line of chemotherapy"]
+
+
+def constraints(text: str, kind: str = "inclusion") -> list[tuple]:
+    return [(c.type, c.text, c.polarity, c.hypothetical) for c in extract_constraints(text, kind)]
+
+
+def test_legacy_fields_left_open_or_named_are_no_constraint():
+    # "Not specified" negates nothing after it, and a field's name is no requirement
+    text = ("PATIENT CHARACTERISTICS: Age: 18 to 60 Menopausal status: Not specified Performance status: ECOG 0-1 "
+            "Life expectancy: Not specified Hemoglobin at least 10 g/dL")
+    assert [(kind, polarity) for kind, _, polarity, _ in constraints(text)] == [
+        ("age", "require"), ("performance", "require"), ("lab", "require")]
+    text = "PRIOR CONCURRENT THERAPY: Biologic therapy: Not specified Chemotherapy: Not specified Radiotherapy: No prior radiotherapy"
+    assert constraints(text) == [("therapy", "radiotherapy", "forbid", False)]
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), [
+    ("At least 4 weeks since prior chemotherapy (6 weeks for nitrosoureas)", "inclusion",
+     ("therapy", "chemotherapy", "require", True)),
+    ("Brain metastases allowed if: stable for 4 weeks", "inclusion", ("condition", "Brain metastases", "require", True)),
+    ("Is a chemotherapy candidate", "inclusion", ("therapy", "chemotherapy", "require", True)),
+    # a ban written after the name forbids in either list
+    ("Pregnant women are excluded from this study", "exclusion", ("pregnancy", "Pregnant", "forbid", False)),
+    ("Prior anthracyclines not allowed", "exclusion", ("therapy", "anthracyclines", "forbid", False)),
+    # an exclusion phrased as a requirement or a ban in its own words
+    ("Must not have active infection", "exclusion", ("condition", "active infection", "forbid", False)),
+    ("Female patients of childbearing potential must have a negative serum pregnancy test", "exclusion",
+     ("pregnancy", "pregnancy", "forbid", False)),
+])
+def test_readings_that_had_inverted_or_demanded(text, kind, expected):
+    assert expected in constraints(text, kind)
+
+
+def test_names_that_are_no_condition_of_the_patient():
+    assert constraints("Male subject with a pregnant or breastfeeding partner must agree to use a condom") == []
+    assert [c for c in constraints("Prior anti-cancer treatment within 4 weeks", "exclusion") if c[0] == "condition"] == []
+    # some cancer, not any: no "cancer" concept that every cancer patient would match
+    (_, tumours) = [c for c in extract_constraints("No brain metastases or primary brain tumors")]
+    assert tumours.concept is None
+    assert [c[0] for c in constraints("Male (≥18 years old) or pre-menopausal women (≥40 years old)")] == ["age"]
+
+
+def test_ages_in_a_menopause_definition_are_one_way_to_qualify():
+    (age,) = [c for c in extract_constraints("Age < 55 years and amenorrhea for 12 months with FSH > 30 mIU/ml")
+              if c.type == "age"]
+    assert age.hypothetical
+
+
+def _verdicts(criteria: str, note: str) -> list[tuple[str, str]]:
+    study = study_from_dict({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000001", "briefTitle": "Drug X in breast cancer"},
+        "eligibilityModule": {"eligibilityCriteria": criteria}}})
+    return [(v.status, v.criterion) for v in assess(study, as_patient(note)) if v.kind != "record"]
+
+
+def test_an_exclusion_of_a_disease_with_a_marker_needs_the_marker():
+    criteria = ("Exclusion Criteria:\n\n* Has HER2-positive breast cancer\n"
+                "* Has histologically confirmed HER2 positive (3+ by IHC or ISH amplified) breast cancer\n")
+    assert [status for status, _ in _verdicts(criteria, "58-year-old woman with breast cancer, HER2-negative.")] == [
+        "met", "met"]
+    assert [status for status, _ in _verdicts(criteria, "58-year-old woman with breast cancer, HER2-positive.")] == [
+        "not_met", "not_met"]

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .biomarkers import find_biomarkers
-from .context import mention_context, mention_states
+from .context import MentionContext, mention_context, mention_states
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
 from .model import (
     BiomarkerConstraint,
@@ -64,6 +64,18 @@ _AGE_WORD_COMPARATORS = {"older than": ">", "younger than": "<", "over": ">", "u
 def _polarity(kind: str, negated: bool) -> Polarity:
     """Inclusion asserts, exclusion inverts, negation inverts again."""
     return "require" if (kind == "inclusion") != negated else "forbid"
+
+
+# "Pregnant women are excluded", "Prior anthracyclines not allowed": a ban, in either list
+_BAN = re.compile(r"\b(?:excluded|not\s+(?:allowed|permitted|eligible|acceptable)|prohibited|disallowed|ineligible)\b",
+                  re.IGNORECASE)
+
+
+def _context_polarity(kind: str, context: MentionContext) -> Polarity:
+    """The polarity a mention's context gives it; a ban written after it forbids whichever list it stands in."""
+    if context.trailing_negation and _BAN.search(context.trailing_negation):
+        return "forbid"
+    return _polarity(kind, context.negated)
 
 
 def _age_comparator(raw: str) -> str | None:
@@ -159,8 +171,10 @@ _SEX_CONDITIONAL = re.compile(
     r"bear\s+children)\b",
     re.IGNORECASE,
 )
-_BOTH_SEXES = re.compile(r"\b(?:males?|men)\s*(?:or|and|/|&)\s*(?:females?|women)\b|\b(?:females?|women)\s*(?:or|and|/|&)"
-                         r"\s*(?:males?|men)\b|\bboth\s+(?:sexes|genders)\b|\beither\s+(?:sex|gender)\b", re.I)
+# "men or women", and "Male (>=18 years old) or pre-menopausal women (>=40 years old)": a few words may qualify each
+_BOTH_SEXES = re.compile(r"\b(?:males?|men)\b(?:\s*\([^()]{0,40}\))?\s*(?:or|and|/|&)\s*(?:[\w\-]+\s+){0,2}(?:females?|women)\b"
+                         r"|\b(?:females?|women)\b(?:\s*\([^()]{0,40}\))?\s*(?:or|and|/|&)\s*(?:[\w\-]+\s+){0,2}(?:males?|men)\b"
+                         r"|\bboth\s+(?:sexes|genders)\b|\beither\s+(?:sex|gender)\b", re.I)
 
 
 def extract_sex(text: str, kind: str = "inclusion") -> list[SexConstraint]:
@@ -182,6 +196,7 @@ _BREASTFEEDING = re.compile(
     r"\b(?:breast[\s\-]?feeding|breast[\s\-]?feed|lactating|lactation|nursing(?!\s+(?:home|staff|care|facility)))\b",
     re.IGNORECASE,
 )
+_PARTNER_AFTER = re.compile(r"[^.;]{0,30}?\bpartners?\b", re.IGNORECASE)
 _NEGATIVE_TEST = re.compile(r"\bnegative\b[^.;]{0,40}$", re.IGNORECASE)
 
 
@@ -194,8 +209,8 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
             after = text[match.end() : match.end() + 40]
             is_test = bool(re.match(r"\s*(?:test|screen)", after, re.I))
             context = mention_context(text, match.start(), match.end())
-            if context.ignored or context.permitted:
-                continue
+            if context.ignored or context.permitted or _PARTNER_AFTER.match(after):
+                continue  # "with a pregnant or breastfeeding partner": the partner's state
             negated = context.negated
             if is_test:
                 # "negative pregnancy test" / "pregnancy test must be negative" both say: not pregnant.
@@ -204,7 +219,7 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
                     r"\bpositive\b", before + after, re.I)
             candidates.append(StateConstraint(
                 type=state, span=(match.start(), match.end()), text=match.group(0),
-                polarity=_polarity(kind, negated), negated=negated, hypothetical=context.hypothetical and not is_test,
+                polarity=_polarity(kind, negated) if is_test else _context_polarity(kind, context), negated=negated, hypothetical=context.hypothetical and not is_test,
             ))
         real = [c for c in candidates if not c.hypothetical]
         if real or candidates:
@@ -523,8 +538,15 @@ def _lexicon_concept_inside(surface: str, mention_type: str) -> str | None:
     """The lexicon concept of a phrase that ends with a lexicon name ("chronic heart failure" -> heart failure)."""
     for match in lexicon_regex(mention_type).finditer(surface):
         if match.end() == len(surface.rstrip()):
-            return concept_of(match.group(0), mention_type)
+            concept = concept_of(match.group(0), mention_type)
+            # "primary brain tumors" is some cancer, not any: the patient's breast cancer is not one
+            if concept in _BROADEST_CONCEPTS and match.start() > 0:
+                return None
+            return concept
     return None
+
+
+_BROADEST_CONCEPTS = frozenset({"cancer"})
 
 
 def _mention_candidates(text: str, vocabularies: list[Vocabulary]) -> list[tuple[int, int, str, str | None, int]]:
@@ -580,8 +602,10 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
     for start, end, mention_type, concept in kept:
         surface = text[start:end]
         before = text[max(0, start - 40) : start]
-        if mention_type == "condition" and _names_the_treated_disease(before):
-            continue
+        if mention_type == "condition" and (_names_the_treated_disease(before) or before.lower().endswith("anti-")):
+            continue  # "no prior chemotherapy for X", "anti-cancer treatment": the disease a treatment is for
+        if _FIELD_LABEL_AFTER.match(text, end):
+            continue  # legacy "Chemotherapy: No prior chemotherapy", "Radiotherapy: Not specified": a field's name
         if mention_type == "condition" and (_QUALIFIER_AFTER.match(text[end:]) or _AT_THE_MARGINS.match(text[end:])):
             continue
         if mention_type == "therapy" and (_ANCHOR_BEFORE.search(before) or _SURGICAL_NOUN_AFTER.match(text[end:])
@@ -600,8 +624,8 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             mention_type == "therapy" and _rule_on_a_prior_treatment(text, start, end))
         found.append(MentionConstraint(
             type=mention_type, span=(start, end), text=surface,
-            polarity=_polarity(kind, negated), negated=negated,
-            hypothetical=hypothetical, term=surface.lower(), concept=concept,
+            polarity=_context_polarity(kind, context) if negated == context.negated else _polarity(kind, negated),
+            negated=negated, hypothetical=hypothetical, term=surface.lower(), concept=concept,
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
@@ -678,7 +702,7 @@ def extract_biomarkers(text: str, kind: str = "inclusion") -> list[BiomarkerCons
         hypothetical = context.hypothetical or _about_a_subgroup(text, finding.start, finding.end)
         constraint = BiomarkerConstraint(
             type="biomarker", span=(finding.start, finding.end), text=text[finding.start : finding.end],
-            polarity=_polarity(kind, context.negated), negated=context.negated, hypothetical=hypothetical,
+            polarity=_context_polarity(kind, context), negated=context.negated, hypothetical=hypothetical,
             markers=finding.markers, status=finding.status, variants=finding.variants, combine=finding.combine,
         )
         key = (constraint.markers, constraint.status, constraint.polarity, constraint.variants, constraint.combine)
@@ -690,10 +714,10 @@ _MARKER_TESTED_BEFORE = re.compile(r"\b(?:detection|testing|tests?|analysis|asse
                                    r"evaluation)\s+(?:of|for)\s+(?:the\s+)?$", re.IGNORECASE)
 # "Participants with BRAF-mutant melanoma must have had ...", "For patients with known BRAF V600E mutation:",
 # "TNBC patients must have received ...": what a subgroup must do, not who may join
-_SUBGROUP_LEAD = re.compile(r"(?:^|[.;:]\s)\W*(?:for\s+|in\s+)?(?:patients|participants|subjects|those|individuals|"
+_SUBGROUP_LEAD = re.compile(r"(?:^|[.;:]\s)\W*(?:for\s+|in\s+)?(?:patients?|participants?|subjects?|those|individuals?|"
                             r"women|men)\s+(?:with|who\s+have|harbou?ring)\b[^.;:]{0,60}$", re.IGNORECASE)
 _SUBGROUP_VERB = re.compile(r"[^.;:(]{0,60}?\b(?:must|should|need\s+to|are\s+(?:eligible|required|allowed)\s+"
-                            r"(?:if|only|to|provided)|may\s+(?:be|have|enroll))\b|\s*:", re.IGNORECASE)
+                            r"(?:if|only|to|provided)|may\s+(?:not\s+)?(?:be|have|enroll))\b|\s*:", re.IGNORECASE)
 _SENTENCE_LEAD = re.compile(r"(?:^|[.;:]\s)\W*$")
 _NAMED_GROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:patients|participants|subjects)\s+(?:must|should|need\s+to|"
                                r"are\s+eligible|may)\b", re.IGNORECASE)
@@ -714,9 +738,19 @@ _RULE_ON_A_TREATMENT = re.compile(
 
 def _rule_on_a_prior_treatment(text: str, start: int, end: int) -> bool:
     """Whether the treatment is the subject of a rule for those who had it ("Prior radiotherapy must have been
-    completed at least 4 weeks before"), not a requirement to have had it."""
-    return bool(_PRIOR_TREATMENT_LEAD.search(text[max(0, start - 80):start])) and bool(
+    completed at least 4 weeks before", "At least 4 weeks since prior chemotherapy"), not a requirement to have
+    had it."""
+    before = text[max(0, start - 80):start]
+    return bool(_TIME_SINCE_BEFORE.search(before)) or bool(_PRIOR_TREATMENT_LEAD.search(before)) and bool(
         _RULE_ON_A_TREATMENT.match(text, end))
+
+
+# legacy "At least 4 weeks since prior chemotherapy (6 weeks for nitrosoureas)": how long ago, for those who had it
+_TIME_SINCE_BEFORE = re.compile(
+    r"(?:^|[.;:]\s)\W*(?:at\s+least|more\s+than|greater\s+than|over|≥|>=|>)\s*(?:\d+|one|two|three|four|six)\s*"
+    r"(?:hours?|days?|weeks?|months?|years?)\s+since\s+(?:(?:the\s+)?(?:prior|previous|last|any|completion\s+of)\s+)*"
+    r"(?:[\w\-/]+\s+){0,3}$", re.IGNORECASE)
+_FIELD_LABEL_AFTER = re.compile(r"\s*:(?!:)")
 
 
 def _about_a_subgroup(text: str, start: int, end: int) -> bool:
@@ -727,7 +761,8 @@ def _about_a_subgroup(text: str, start: int, end: int) -> bool:
     return bool(_SENTENCE_LEAD.search(before)) and bool(_NAMED_GROUP_VERB.match(text, end))
 
 
-_LAB_NEGATION = re.compile(r"\b(?:no|not|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+_LAB_NEGATION = re.compile(r"\b(?:no|not(?!\s+(?:specified|applicable|stated)\b)|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$",
+                           re.IGNORECASE)
 # "No measured fever (defined as body temperature >= 38.0 C)": the threshold defines a finding the criterion negates
 _NEGATED_FINDING = re.compile(
     r"^\W*(?:no|without|absence\s+of|free\s+of)\b(?!\s+(?:more|less|greater|fewer|higher|lower)\b)", re.IGNORECASE)
@@ -839,6 +874,13 @@ def _introduces_sub_items(age: ThresholdConstraint, criterion_text: str) -> bool
 _NOT_A_WINDOW = re.compile(r"\b(?:life\s+expectancy|survival|expected\s+to\s+live)\b[^.;]*$", re.IGNORECASE)
 
 
+_REQUIREMENT_PHRASED = re.compile(
+    r"^\W*(?:(?:all\s+)?(?:female\s+|male\s+)?(?:patients?|participants?|subjects?|women|men|females?|males?)"
+    r"(?:\s+of\s+(?:child[- ]?bearing|reproductive)\s+potential)?\s+)?(?:must|should)(?:\s+not)?\s+"
+    r"(?:have|be|agree|use|provide|sign|undergo|practi[cs]e)\b", re.IGNORECASE)
+_MENOPAUSE_DEFINITION = re.compile(r"menopaus|amenorrh|oophorectom", re.IGNORECASE)
+
+
 def extract_constraints(
     criterion_text: str, kind: str = "inclusion", heading: str | None = None, vocabulary: Vocabulary | None = None
 ) -> list[Constraint]:
@@ -849,6 +891,10 @@ def extract_constraints(
     """
     if not criterion_text or not criterion_text.strip():
         return []
+    if kind == "exclusion" and _REQUIREMENT_PHRASED.match(criterion_text):
+        # "Female patients of childbearing potential must have a negative pregnancy test", "Must not have active
+        # infection", filed among the exclusions: read as written, a requirement or a ban in its own words
+        kind = "inclusion"
     age_heading = bool(heading and re.search(r"\bage\b", heading, re.IGNORECASE))
     ages = extract_age(criterion_text, kind, age_heading)
     windows = [
@@ -857,6 +903,9 @@ def extract_constraints(
         and not _NOT_A_WINDOW.search(criterion_text[max(0, window.span[0] - 40) : window.span[0]])
     ]
     ages = [_age_in_context(age, criterion_text) for age in ages]
+    if ages and _MENOPAUSE_DEFINITION.search(criterion_text):
+        # "Postmenopausal: age >= 60, or age < 60 and amenorrheic for 12 months": one way of many to qualify
+        ages = [replace(age, hypothetical=True) for age in ages]
     sexes = extract_sex(criterion_text, kind)
     biomarkers = extract_biomarkers(criterion_text, kind)
     if (ages or sexes or biomarkers) and scoped_to_cohort(criterion_text, heading):

@@ -60,9 +60,13 @@ _WITH_OR_WITHOUT = re.compile(r"\bwith\s*(?:or|/|and)\s*without\b", re.IGNORECAS
 _EITHER_WAY_BEFORE = re.compile(
     r"\b(?:with\s*(?:or|/|and)\s*without|regardless\s+of|irrespective\s+of)\b"
     r"(?:\s+(?!(?:and|but|who|with|must|or)\b)[\w\-/]+){0,4}\s*$", re.IGNORECASE)
+# Legacy records list "Menopausal status: Not specified Performance status: ECOG 0-1": the field was left open, and
+# its "not" negates nothing after it.
+_NOT_SPECIFIED = re.compile(r"\bnot\s+(?:specified|applicable|stated)\b", re.IGNORECASE)
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
 _POST_PERMISSION = re.compile(
-    r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))",
+    r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))"
+    r"|^\s*:\s*not\s+(?:specified|applicable|stated)\b",
     re.IGNORECASE,
 )
 _PRE_HYPOTHETICAL = re.compile(
@@ -70,9 +74,16 @@ _PRE_HYPOTHETICAL = re.compile(
     r"expected\s+to|anticipated|anticipate|intends?\s+to|intention\s+to|willing\s+to|willingness\s+to|agrees?\s+to|"
     r"consent\s+to|may\s+(?:require|need|receive|undergo)|will\s+(?:require|need|receive|undergo)|likely\s+to|"
     r"candidates?\s+for|(?:in|not\s+)?eligible\s+for|unfit\s+for|unsuitable\s+for|need(?:s)?\s+to\s+undergo|to\s+undergo|wish(?:es)?\s+to|desire\s+to|"
-    r"become|becoming|avoid|prevent(?:ion\s+of)?|risk\s+of|future|during\s+the\s+study)\b",
+    r"become|becoming|avoid|prevent(?:ion\s+of)?|risk\s+of|future|during\s+the\s+study|"
+    # "within 6 weeks prior to initiating chemotherapy": the treatment still to come
+    r"initiat(?:ing|ion\s+of)|commenc(?:ing|ement\s+of)|(?:before|prior\s+to)\s+starting)\b",
     re.IGNORECASE,
 )
+# "Brain metastases allowed if: ...", "Neoadjuvant chemotherapy is planned", "a chemotherapy candidate": a rule for
+# those who have it, or a treatment still to come
+_POST_HYPOTHETICAL = re.compile(
+    r"^\s*(?:\([^()]{0,60}\)\s*)?(?:(?:is|are)\s+)?(?:(?:allowed|permitted|acceptable|eligible)\s+(?:only\s+)?(?:if|when|provided)"
+    r"|(?:is|are)\s+planned|planned\b|candidates?\b)", re.IGNORECASE)
 # Mentions after these phrases describe someone else or an allowed exception, not the patient's constraint.
 _PSEUDO = re.compile(
     r"\b(?:first[- ]degree\s+relatives?|except(?:\s+for)?|other\s+than|excluding|"
@@ -185,11 +196,12 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     sentence = _sentence_before(text, start)
     relative = _about_a_relative(before, after, sentence)
     ignored = ignored or relative
-    negated_before = bool(_PRE_NEGATION.search(_WITH_OR_WITHOUT.sub(" ", before)))
+    negated_before = bool(_PRE_NEGATION.search(_NOT_SPECIFIED.sub(" ", _WITH_OR_WITHOUT.sub(" ", before))))
     trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
                                             or _NAIVE_AFTER.match(after))
     negated = negated_before or trailing is not None or _negative_after_list(after)
-    hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence))
+    hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence)) or bool(
+        _POST_HYPOTHETICAL.match(after))
     permitted = bool(_POST_PERMISSION.match(after)) and (not negated or bool(_WITHOUT_LAST.search(before)))
     permitted = permitted or bool(_EITHER_WAY_BEFORE.search(before))
     if permitted:

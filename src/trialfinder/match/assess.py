@@ -88,6 +88,8 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     results = [(constraint, evaluate(constraint, patient.profile)) for constraint in item.constraints]
     criterion = item.criterion
     results = _without_defined_findings(criterion.text, results)
+    if criterion.kind == "exclusion":
+        results = _marker_qualified_exclusions(criterion.text, results)
     decided = [(c, v) for c, v in results if v.status != "unknown"]
     if not decided:
         # an open question the patient's text touches ("patient has hypertension; whether it is uncontrolled is not
@@ -135,6 +137,20 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
                             verdict.evidence, (criterion.start, criterion.end), "rules")
 
 
+def _marker_qualified_exclusions(text: str, results: list[tuple[Constraint, Verdict]]) -> list[tuple[Constraint, Verdict]]:
+    """ "Has HER2-positive breast cancer" excludes the disease with that marker: a breast cancer whose marker passes
+    passes, one whose marker is not known is open; the disease alone excludes no one."""
+    markers = [(c, v) for c, v in results if isinstance(c, BiomarkerConstraint)]
+    adjusted = []
+    for constraint, verdict in results:
+        qualifying = [(m, v) for m, v in markers if _qualified_by(text, constraint, [(m, v)])]
+        if verdict.status == "not_met" and qualifying and all(v.status != "not_met" for _, v in qualifying):
+            marker_verdict = qualifying[0][1]
+            verdict = Verdict(marker_verdict.status, f"{verdict.reason}; {marker_verdict.reason}", verdict.evidence)
+        adjusted.append((constraint, verdict))
+    return adjusted
+
+
 def _without_defined_findings(text: str, results: list[tuple[Constraint, Verdict]]) -> list[tuple[Constraint, Verdict]]:
     """Drop an open condition that a decided threshold right after it defines: "No fever (temperature >= 38 C)" is
     answered by the patient's temperature."""
@@ -146,9 +162,15 @@ def _without_defined_findings(text: str, results: list[tuple[Constraint, Verdict
 
 def _qualified_by(text: str, constraint: Constraint, markers: list[tuple[Constraint, Verdict]]) -> bool:
     """Whether a mention is the noun one of these marker statuses qualifies ("HER2-positive breast cancer")."""
-    return isinstance(constraint, MentionConstraint) and any(
-        0 <= constraint.span[0] - marker.span[1] <= 30
-        and not re.search(r"[,;(]|\bor\b", text[marker.span[1] : constraint.span[0]]) for marker, _ in markers)
+    def qualifies(marker: Constraint) -> bool:
+        # a bracketed gloss may stand between: "HER2 positive (3+ by IHC or ISH amplified) breast cancer"
+        between = _GLOSS.sub("", text[marker.span[1] : constraint.span[0]]) if marker.span[1] <= constraint.span[0] else None
+        return between is not None and len(between) <= 30 and not re.search(r"[,;(]|\bor\b", between)
+
+    return isinstance(constraint, MentionConstraint) and any(qualifies(marker) for marker, _ in markers)
+
+
+_GLOSS = re.compile(r"\s*\([^()]{0,80}\)")
 
 
 def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> CriterionVerdict | None:
