@@ -112,3 +112,34 @@ def test_an_exclusion_of_a_disease_with_a_marker_needs_the_marker():
         "met", "met"]
     assert [status for status, _ in _verdicts(criteria, "58-year-old woman with breast cancer, HER2-positive.")] == [
         "not_met", "not_met"]
+
+
+def test_found_on_a_diabetes_patient():
+    (either,) = [c for c in extract_constraints("Diagnosis of diabetes mellitus types 1 or 2") if c.type == "condition"]
+    assert either.concept == "diabetes"
+    subgroup, glucose = [c for c in extract_constraints(
+        "Note: Subjects with HbA1c <7.5% must have a fasting glucose ≥7 mmol/L at Week 0") if c.type == "lab"]
+    assert (subgroup.analyte, subgroup.hypothetical, glucose.analyte, glucose.hypothetical) == (
+        "hba1c", True, "glucose", False)
+    eligible_if = extract_constraints("Patients with Type 2 diabetes mellitus and CAD will be eligible for the trial "
+                                      "if revascularization is not required", "exclusion")
+    assert eligible_if and all(c.hypothetical for c in eligible_if if c.type == "condition")
+    # a change of a value, and a rank among peers, are no value
+    assert [c for c in extract_constraints("HbA1C change >0.9 % within the last 3 months", "exclusion")
+            if c.type == "lab"] == []
+    assert [c for c in extract_constraints("Body mass index above the 95th percentile") if c.type == "lab"] == []
+    # who must use contraception, not who may join
+    (age,) = [c for c in extract_constraints("Be pregnant female, lactating female, or female of child bearing "
+                                             "potential (≤60 years of age).", "exclusion") if c.type == "age"]
+    assert age.hypothetical
+    assert [c for c in extract_constraints("Women of non-child bearing potential are defined as follows: females "
+                                           "regardless of age") if c.type == "sex"] == []
+
+
+def test_a_type_2_patient_meets_either_kind_and_is_not_excluded_as_a_woman_of_childbearing_potential():
+    # a man is neither pregnant nor breastfeeding, and the age bound is for women who could be
+    note = "45-year-old man with type 2 diabetes on metformin, HbA1c 8.1%."
+    criteria = ("Inclusion Criteria:\n\n* Diagnosis of diabetes mellitus types 1 or 2\n\nExclusion Criteria:\n\n"
+                "* Be pregnant female, lactating female, or female of child bearing potential (≤60 years of age).\n")
+    (diagnosis, _), (childbearing, _) = _verdicts(criteria, note)
+    assert diagnosis == "met" and childbearing != "not_met"

@@ -418,3 +418,12 @@ def test_hepatitis_b_and_c_in_a_note(note: str, present: set[str], absent: set[s
     profile = profile_from_text(note)
     assert {m.concept for m in profile.diagnoses} == present
     assert {m.concept for m in profile.absent_conditions} == absent
+
+
+def test_a_man_is_neither_pregnant_nor_breastfeeding() -> None:
+    from trialfinder.eligibility import evaluate, extract_constraints
+    from trialfinder.match import as_patient
+
+    (pregnancy,) = [c for c in extract_constraints("Pregnant or breastfeeding", "exclusion") if c.type == "pregnancy"]
+    assert evaluate(pregnancy, as_patient("A 45-year-old man with asthma.").profile).status == "met"
+    assert evaluate(pregnancy, as_patient("A 45-year-old woman with asthma.").profile).status == "unknown"

@@ -20,7 +20,7 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import concept_of, hepatitis_sibling, lexicon_regex, normalize_term
+from .terms import EXCLUSIVE_KINDS, PARENT_CONCEPTS, concept_of, hepatitis_sibling, lexicon_regex, normalize_term
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
@@ -166,7 +166,7 @@ _SEX_LEAD = re.compile(
     re.IGNORECASE,
 )
 _SEX_CONDITIONAL = re.compile(
-    r"\b(?:childbearing|child-bearing|reproductive|fertile|must|should|agree|willing|contracepti\w*|partners?|"
+    r"\b(?:childbearing|child[\s\-]bearing|reproductive|fertile|must|should|agree|willing|contracepti\w*|partners?|defined|"
     r"sexually|condoms?|who|pregnan\w*|lactat\w*|breast[\s\-]?feed\w*|anticonception|birth\s+control|"
     r"bear\s+children)\b",
     re.IGNORECASE,
@@ -604,7 +604,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         before = text[max(0, start - 40) : start]
         if mention_type == "condition" and (_names_the_treated_disease(before) or before.lower().endswith("anti-")):
             continue  # "no prior chemotherapy for X", "anti-cancer treatment": the disease a treatment is for
-        if _FIELD_LABEL_AFTER.match(text, end):
+        if mention_type == "therapy" and _FIELD_LABEL_AFTER.match(text, end):
             continue  # legacy "Chemotherapy: No prior chemotherapy", "Radiotherapy: Not specified": a field's name
         if mention_type == "condition" and (_QUALIFIER_AFTER.match(text[end:]) or _AT_THE_MARGINS.match(text[end:])):
             continue
@@ -617,6 +617,8 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         negated = context.negated
         if mention_type == "condition" and _NEGATIVE_TEST_BEFORE.search(before) and _TEST_AFTER.match(text[end:]):
             negated = True
+        if concept in EXCLUSIVE_KINDS and _THE_OTHER_KIND_AFTER.match(text, end):
+            concept = PARENT_CONCEPTS.get(concept, (concept,))[0]  # "diabetes mellitus types 1 or 2": either kind
         time_limited = any(w.event_concept == concept for w in windows if concept)
         # "Patients with brain metastases must be stable", "Prior radiotherapy must have been completed 4 weeks
         # before": a rule for those who have it, not a demand that everyone has it
@@ -716,7 +718,7 @@ _MARKER_TESTED_BEFORE = re.compile(r"\b(?:detection|testing|tests?|analysis|asse
 # "TNBC patients must have received ...": what a subgroup must do, not who may join
 _SUBGROUP_LEAD = re.compile(r"(?:^|[.;:]\s)\W*(?:for\s+|in\s+)?(?:patients?|participants?|subjects?|those|individuals?|"
                             r"women|men)\s+(?:with|who\s+have|harbou?ring)\b[^.;:]{0,60}$", re.IGNORECASE)
-_SUBGROUP_VERB = re.compile(r"[^.;:(]{0,60}?\b(?:must|should|need\s+to|are\s+(?:eligible|required|allowed)\s+"
+_SUBGROUP_VERB = re.compile(r"[^.;:(]{0,60}?\b(?:must|should|need\s+to|will\s+be\s+eligible|are\s+(?:eligible|required|allowed)\s+"
                             r"(?:if|only|to|provided)|may\s+(?:not\s+)?(?:be|have|enroll))\b|\s*:", re.IGNORECASE)
 _SENTENCE_LEAD = re.compile(r"(?:^|[.;:]\s)\W*$")
 _NAMED_GROUP_VERB = re.compile(r"[^.;:]{0,60}?\b(?:patients|participants|subjects)\s+(?:must|should|need\s+to|"
@@ -751,6 +753,7 @@ _TIME_SINCE_BEFORE = re.compile(
     r"(?:hours?|days?|weeks?|months?|years?)\s+since\s+(?:(?:the\s+)?(?:prior|previous|last|any|completion\s+of)\s+)*"
     r"(?:[\w\-/]+\s+){0,3}$", re.IGNORECASE)
 _FIELD_LABEL_AFTER = re.compile(r"\s*:(?!:)")
+_THE_OTHER_KIND_AFTER = re.compile(r"\s*(?:or|and|/|,)\s*(?:type\s*)?(?:[12]|I{1,2})\b", re.IGNORECASE)
 
 
 def _about_a_subgroup(text: str, start: int, end: int) -> bool:
@@ -813,7 +816,9 @@ def extract_labs(text: str, kind: str = "inclusion") -> list[ThresholdConstraint
             normalized_high, _ = normalize_lab(reading.analyte, reading.value_high, reading.unit)
         found.append(ThresholdConstraint(
             type="lab", span=(reading.start, reading.end), text=text[reading.start : reading.end],
-            polarity=_polarity(kind, negated), negated=negated, hypothetical=context.hypothetical,
+            polarity=_polarity(kind, negated), negated=negated,
+            # "Subjects with HbA1c < 7.5% must have a fasting glucose >= 7 mmol/L": whom the rule is for
+            hypothetical=context.hypothetical or _about_a_subgroup(text, reading.start, reading.end),
             analyte=reading.analyte, comparator=reading.comparator, value=reading.value,
             value_high=reading.value_high, unit=reading.unit, normalized_value=normalized,
             normalized_value_high=normalized_high, normalized_unit=normalized_unit,
@@ -879,6 +884,8 @@ _REQUIREMENT_PHRASED = re.compile(
     r"(?:\s+of\s+(?:child[- ]?bearing|reproductive)\s+potential)?\s+)?(?:must|should)(?:\s+not)?\s+"
     r"(?:have|be|agree|use|provide|sign|undergo|practi[cs]e)\b", re.IGNORECASE)
 _MENOPAUSE_DEFINITION = re.compile(r"menopaus|amenorrh|oophorectom", re.IGNORECASE)
+# "female of child bearing potential (<=60 years of age)": the age says who must use contraception, not who may join
+_CHILDBEARING = re.compile(r"\b(?:child[\s\-]?bearing|reproductive)\s+potential\b[^.;]*$", re.IGNORECASE)
 
 
 def extract_constraints(
@@ -906,6 +913,8 @@ def extract_constraints(
     if ages and _MENOPAUSE_DEFINITION.search(criterion_text):
         # "Postmenopausal: age >= 60, or age < 60 and amenorrheic for 12 months": one way of many to qualify
         ages = [replace(age, hypothetical=True) for age in ages]
+    ages = [replace(age, hypothetical=True) if _CHILDBEARING.search(criterion_text[max(0, age.span[0] - 60):age.span[0]])
+            else age for age in ages]
     sexes = extract_sex(criterion_text, kind)
     biomarkers = extract_biomarkers(criterion_text, kind)
     if (ages or sexes or biomarkers) and scoped_to_cohort(criterion_text, heading):

@@ -242,7 +242,9 @@ _FILLER_STOP = re.compile(
     r"\b(?:ago|since|within|days?|weeks?|months?|years?|loss|gain|grade|times\s+per|"
     # "EGFR exon 19 deletion", "EGFR-mutant NSCLC stage 4": the gene, not the kidney's filtration rate
     r"exons?|codons?|mutations?|mutant|mutated|deletions?|insertions?|variants?|amplifi\w*|fusions?|"
-    r"rearrange\w*|stage|lines?)\b", re.I)
+    r"rearrange\w*|stage|lines?|"
+    # "HbA1c change > 0.9%", "a decrease in eGFR of more than 30%": a change of the value, not the value
+    r"changes?|increases?|decreases?|reductions?|drops?|rises?|declines?|variations?|fluctuations?)\b", re.I)
 
 
 def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabReading]:
@@ -277,6 +279,7 @@ def _analytes_named(surface: str) -> tuple[str, ...]:
     return ()
 
 
+_PERCENTILE_AFTER = re.compile(r"\s*(?:st|nd|rd|th)?\s*(?:percentile|centile|%\s*ile|%ile)", re.IGNORECASE)
 _DURATION_AFTER = re.compile(r"\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\b",
                              re.IGNORECASE)
 
@@ -307,6 +310,8 @@ def _reading_after(text: str, group: list[re.Match[str]], require_comparator: bo
     if high is not None and comparator not in {"between"}:
         high = None
     end = tail.start() + len(tail.group(0).rstrip())
+    if _PERCENTILE_AFTER.match(text, tail.end("value") if tail.group("value") else end):
+        return []  # "BMI above the 95th percentile": a rank among peers, not a value
     if _has_no_unit(tail) and _DURATION_AFTER.match(text, end):
         # "FEV1 approximately 15-20 minutes after albuterol": a time, not a value of the analyte
         return []

@@ -422,6 +422,8 @@ def evaluate(constraint: Constraint, profile: PatientProfile) -> Verdict:
         return _apply_polarity(constraint, profile.sex == constraint.sex, f"patient is {profile.sex}", None)
     if isinstance(constraint, StateConstraint):
         state = profile.pregnant if constraint.type == "pregnancy" else profile.breastfeeding
+        if state is None and profile.sex == "male":
+            return _apply_polarity(constraint, False, f"{constraint.type}: no (patient is male)", None)
         if state is None:
             return Verdict("unknown", f"{constraint.type} status not known")
         return _apply_polarity(constraint, state, f"{constraint.type}: {'yes' if state else 'no'}", None)
