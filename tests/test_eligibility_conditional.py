@@ -143,3 +143,50 @@ def test_a_type_2_patient_meets_either_kind_and_is_not_excluded_as_a_woman_of_ch
                 "* Be pregnant female, lactating female, or female of child bearing potential (≤60 years of age).\n")
     (diagnosis, _), (childbearing, _) = _verdicts(criteria, note)
     assert diagnosis == "met" and childbearing != "not_met"
+
+
+def test_found_on_a_lung_cancer_patient():
+    # a negative pregnancy result, "non-pregnant", and a negative test filed among the exclusions: not pregnant
+    for text, kind in (("Female subjects of childbearing potential should have a negative urine or serum pregnancy "
+                        "within 72 hours", "inclusion"), ("Women must be non-pregnant", "inclusion"),
+                       ("Have a negative serum or urine pregnancy test before enrolment", "exclusion")):
+        (pregnancy,) = [c for c in extract_constraints(text, kind) if c.type == "pregnancy"]
+        assert pregnancy.polarity == "forbid", text
+    # a tumour's specimen is no diagnosis; a longer name keeps no broader concept it is not
+    assert [c for c in extract_constraints("Tumor specimen is not evaluable for PD-L1 expression", "exclusion")
+            if c.type == "condition"] == []
+    (sclc,) = [c for c in extract_constraints("No small cell lung carcinoma, including mixed histology")
+               if c.type == "condition"]
+    assert sclc.concept == "small cell lung cancer"
+    (metastatic,) = [c for c in extract_constraints("metastatic lung carcinoma") if c.type == "condition"]
+    assert metastatic.concept == "lung cancer"
+    # a relative's age; a performance rule under "if"
+    (age,) = [c for c in extract_constraints("No factors that increase the risk of QTc prolongation such as heart "
+                                             "failure, family history of long QT syndrome or sudden death under 40 "
+                                             "years of age") if c.type == "age"]
+    assert age.hypothetical
+    conditional = [c for c in extract_constraints("Performance status: SWOG 0-2 Albumin at least 0.85 times normal "
+                                                  "required if performance status 2") if c.type == "performance"]
+    assert [c.hypothetical for c in conditional] == [False, True]
+    # a window after a list of treatments holds for each of them
+    listed = [c for c in extract_constraints("Surgery, radiotherapy, chemotherapy, or hormonal therapy during the "
+                                             "three weeks prior to the initiation of therapy", "exclusion")
+              if c.type == "therapy"]
+    assert len(listed) == 4 and all(c.time_limited for c in listed)
+
+
+def test_a_lung_cancer_patient_treated_months_ago():
+    note = ("66-year-old man with metastatic non-small cell lung cancer, progressed on osimertinib. Prior carboplatin "
+            "and pemetrexed completed 3 months ago. No brain metastases. ECOG 1.")
+    criteria = ("Inclusion Criteria:\n\n* No prior malignancy except nonmelanoma skin cancer\n"
+                "* No small cell lung carcinoma\n"
+                "* Female subjects of childbearing potential should have a negative urine or serum pregnancy within "
+                "72 hours\n\nExclusion Criteria:\n\n* Surgery, radiotherapy, chemotherapy, or hormonal therapy during "
+                "the three weeks prior to the initiation of therapy\n")
+    study = study_from_dict({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000001", "briefTitle": "Drug X in NSCLC"},
+        "eligibilityModule": {"eligibilityCriteria": criteria}}})
+    verdicts = [v for v in assess(study, as_patient(note)) if v.kind != "record"]
+    assert not [v.criterion for v in verdicts if v.status == "not_met" and v.hard]
+    assert verdicts[1].status == "met"  # not small cell
+    assert verdicts[2].status != "not_met" and "patient is male" in verdicts[2].reason

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .biomarkers import find_biomarkers
-from .context import MentionContext, mention_context, mention_states
+from .context import STATE_WORD, MentionContext, mention_context, mention_states
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
 from .model import (
     BiomarkerConstraint,
@@ -212,14 +212,17 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
             if context.ignored or context.permitted or _PARTNER_AFTER.match(after):
                 continue  # "with a pregnant or breastfeeding partner": the partner's state
             negated = context.negated
+            before = text[max(0, match.start() - 40) : match.start()]
             if is_test:
-                # "negative pregnancy test" / "pregnancy test must be negative" both say: not pregnant.
-                before = text[max(0, match.start() - 40) : match.start()]
+                # "negative pregnancy test" / "pregnancy test must be negative" both say: not pregnant, in either list
                 negated = bool(_NEGATIVE_TEST.search(before)) or "negative" in after.lower() or not re.search(
                     r"\bpositive\b", before + after, re.I)
+            elif _NEGATIVE_TEST.search(before) or re.search(r"\bnon-?\s?$", before, re.I):
+                negated = True  # "a negative urine or serum pregnancy within 72 hours", "non-pregnant"
+            polarity = ("forbid" if negated else _polarity(kind, False)) if is_test else (
+                _context_polarity(kind, context) if negated == context.negated else _polarity(kind, negated))
             candidates.append(StateConstraint(
-                type=state, span=(match.start(), match.end()), text=match.group(0),
-                polarity=_polarity(kind, negated) if is_test else _context_polarity(kind, context), negated=negated, hypothetical=context.hypothetical and not is_test,
+                type=state, span=(match.start(), match.end()), text=match.group(0), polarity=polarity, negated=negated, hypothetical=context.hypothetical and not is_test,
             ))
         real = [c for c in candidates if not c.hypothetical]
         if real or candidates:
@@ -269,7 +272,8 @@ def extract_performance(text: str, kind: str = "inclusion") -> list[PerformanceC
         context = mention_context(text, match.start(), match.end())
         found.append(PerformanceConstraint(
             type="performance", span=(match.start(), match.end()), text=match.group(0),
-            polarity=_polarity(kind, context.negated), negated=context.negated, scale=scale,
+            polarity=_polarity(kind, context.negated), negated=context.negated, hypothetical=context.hypothetical,
+            scale=scale,
             scale_name=scale_name, min_score=low, max_score=high,
         ))
     return found
@@ -542,11 +546,25 @@ def _lexicon_concept_inside(surface: str, mention_type: str) -> str | None:
             # "primary brain tumors" is some cancer, not any: the patient's breast cancer is not one
             if concept in _BROADEST_CONCEPTS and match.start() > 0:
                 return None
+            extra = re.findall(r"[\w]+", surface[: match.start()].lower())
+            if concept in _PARENTS and not all(word in _NARROWING_WORDS or STATE_WORD.fullmatch(word) for word in extra):
+                return None
             return concept
     return None
 
 
 _BROADEST_CONCEPTS = frozenset({"cancer"})
+_PARENTS = frozenset(parent for parents in PARENT_CONCEPTS.values() for parent in parents)
+_ATTRIBUTE_NOUN_AFTER = re.compile(
+    r"[\s\-]+(?:specimens?|tissues?|samples?|biops(?:y|ies)|blocks?|cells?|markers?|size|burden|histology|types?|"
+    r"volume|response|board|registry|registries|site|sites|slides?|material)\b", re.IGNORECASE)
+# words that narrow a name without making it another disease ("metastatic lung cancer" is lung cancer; "small cell
+# lung carcinoma" and "primary brain tumors" are not the broader name their last words are)
+_NARROWING_WORDS = frozenset("""metastatic advanced recurrent relapsed refractory locally unresectable inoperable early
+late stage invasive newly diagnosed chronic acute severe mild moderate uncontrolled active known documented confirmed
+histologically cytologically pathologically persistent progressive symptomatic asymptomatic untreated treated
+previously current prior history of and or with i ii iii iv a b c 1 2 3 4 poorly inadequately well controlled
+clinically significant""".split())
 
 
 def _mention_candidates(text: str, vocabularies: list[Vocabulary]) -> list[tuple[int, int, str, str | None, int]]:
@@ -604,6 +622,8 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         before = text[max(0, start - 40) : start]
         if mention_type == "condition" and (_names_the_treated_disease(before) or before.lower().endswith("anti-")):
             continue  # "no prior chemotherapy for X", "anti-cancer treatment": the disease a treatment is for
+        if mention_type == "condition" and concept in _BROADEST_CONCEPTS and _ATTRIBUTE_NOUN_AFTER.match(text, end):
+            continue  # "tumor specimen", "tumor tissue", "cancer cells": a thing of the tumour, not a diagnosis
         if mention_type == "therapy" and _FIELD_LABEL_AFTER.match(text, end):
             continue  # legacy "Chemotherapy: No prior chemotherapy", "Radiotherapy: Not specified": a field's name
         if mention_type == "condition" and (_QUALIFIER_AFTER.match(text[end:]) or _AT_THE_MARGINS.match(text[end:])):
@@ -619,7 +639,9 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             negated = True
         if concept in EXCLUSIVE_KINDS and _THE_OTHER_KIND_AFTER.match(text, end):
             concept = PARENT_CONCEPTS.get(concept, (concept,))[0]  # "diabetes mellitus types 1 or 2": either kind
-        time_limited = any(w.event_concept == concept for w in windows if concept)
+        # "Surgery, radiotherapy or chemotherapy within 3 weeks": the window after a list holds for each item
+        time_limited = any(w.event_concept == concept for w in windows if concept) or (
+            mention_type == "therapy" and any(_same_clause(text, end, w.span[0]) for w in windows))
         # "Patients with brain metastases must be stable", "Prior radiotherapy must have been completed 4 weeks
         # before": a rule for those who have it, not a demand that everyone has it
         hypothetical = context.hypothetical or _about_a_subgroup(text, start, end) or (
@@ -753,6 +775,12 @@ _TIME_SINCE_BEFORE = re.compile(
     r"(?:hours?|days?|weeks?|months?|years?)\s+since\s+(?:(?:the\s+)?(?:prior|previous|last|any|completion\s+of)\s+)*"
     r"(?:[\w\-/]+\s+){0,3}$", re.IGNORECASE)
 _FIELD_LABEL_AFTER = re.compile(r"\s*:(?!:)")
+
+
+def _same_clause(text: str, end: int, later: int) -> bool:
+    """Whether position later follows end in the same clause, not far on."""
+    return 0 <= later - end <= 120 and not re.search(r"[.;]\s|\bexcept\b|\bunless\b", text[end:later])
+
 _THE_OTHER_KIND_AFTER = re.compile(r"\s*(?:or|and|/|,)\s*(?:type\s*)?(?:[12]|I{1,2})\b", re.IGNORECASE)
 
 
@@ -856,12 +884,18 @@ _AGE_NEGATED_BEFORE = re.compile(
 )
 
 
+# "family history of sudden death under 40 years of age": a relative's age, not the patient's
+_SOMEONE_ELSES_AGE = re.compile(r"\b(?:family|relatives?|mother|father|parents?|siblings?|sisters?|brothers?|death|died)\b"
+                                r"[^.;]*$", re.IGNORECASE)
+
+
 def _age_in_context(age: ThresholdConstraint, criterion_text: str) -> ThresholdConstraint:
     """The age bound as the criterion means it: conditional, or forbidden after a leading "No", or as found."""
     before = criterion_text[: age.span[0]]
     if _AGE_NEGATED_BEFORE.match(before):
         return replace(age, negated=True, polarity="forbid" if age.polarity == "require" else "require")
-    if _AGE_CONDITION_BEFORE.search(before[-160:]) or _introduces_sub_items(age, criterion_text):
+    if _AGE_CONDITION_BEFORE.search(before[-160:]) or _introduces_sub_items(age, criterion_text) or \
+            _SOMEONE_ELSES_AGE.search(before[-60:]):
         return replace(age, hypothetical=True)
     return age
 

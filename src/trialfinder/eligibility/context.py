@@ -253,6 +253,8 @@ _STATE_QUALIFIERS = (
     ("class iii", r"class\s+(?:(?:i{1,2}|[12])\s*(?:or|/|-|–|to|and)\s*)?(?:iii|3)"),
     ("life-threatening", r"life[\s-]+threatening|near[\s-]+fatal"),
 )
+# one word of a state ("decompensated", "smoldering"), for names narrowed by one
+STATE_WORD = re.compile("|".join(f"(?:{pattern})" for _, pattern in _STATE_QUALIFIERS), re.IGNORECASE)
 # The course states a note may give anywhere, not next to the name: "CT now shows liver metastases".
 _NOTE_STATES = (
     ("metastatic", re.compile(r"\bmetasta(?:tic|ses|sis|sized|sised)\b|\bstage\s+(?:iv|4)\b|\bspread\s+to\b",

@@ -21,7 +21,9 @@ HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance
                         "biomarker"})
 # "No other prior malignancy", "a second primary cancer": the criterion is about a condition besides the one the
 # trial is for, which the rules cannot tell apart from the patient's own; such a not_met only counts as soft.
-_OTHER_CONDITION = re.compile(r"\b(?:other|another|second|additional|secondary|concomitant)\b", re.IGNORECASE)
+# "No other malignancy", "No prior malignancy except ...": the rules cannot tell such a cancer from the patient's own
+_OTHER_CONDITION = re.compile(r"\b(?:other|another|second|additional|secondary|concomitant)\b"
+                              r"|\b(?:prior|previous|past)\s+(?:\w+\s+)?(?:malignan|cancer|neoplas|tumou?r)", re.IGNORECASE)
 _ALTERNATIVES = re.compile(r"\b(?:or|either)\b", re.IGNORECASE)
 MAX_CRITERION_CHARS = 600  # a "criterion" longer than this is an unsplit paragraph: only rules read it
 
