@@ -190,3 +190,11 @@ def test_a_lung_cancer_patient_treated_months_ago():
     assert not [v.criterion for v in verdicts if v.status == "not_met" and v.hard]
     assert verdicts[1].status == "met"  # not small cell
     assert verdicts[2].status != "not_met" and "patient is male" in verdicts[2].reason
+
+
+def test_people_to_keep_away_from_are_not_the_patient():
+    text = ("Must be able to avoid contact with high risk individuals (immunosuppressed patients, children under 3, "
+            "pregnant women, or patients with eczema)")
+    assert [c for c in extract_constraints(text) if c.type in ("pregnancy", "condition")] == []
+    assert [c for c in extract_constraints("Close contact with someone with active tuberculosis", "exclusion")
+            if c.type == "condition"] == []

@@ -117,6 +117,12 @@ _PATIENT_SUBJECT = re.compile(
     r"\b(?:she|he|the\s+patient|patient)\b|(?-i:\bI\b)(?=\s+(?:have|had|am|was|take|took|got|also)\b)", re.IGNORECASE)
 
 
+# "avoid contact with high risk individuals (immunosuppressed patients, pregnant women, ...)": other people's states
+_CONTACT_WITH = re.compile(r"\b(?:(?:close\s+)?contacts?\s+with|exposure\s+to)\s+(?:\w+\s+){0,3}?"
+                           r"(?:individuals|persons|people|patients|anyone|someone|children|infants|household)\b[^.;]*$",
+                           re.IGNORECASE)
+
+
 def _about_a_relative(before: str, after: str, sentence: str) -> bool:
     """Whether a mention is a relative's condition rather than the patient's, from the clause before it, the words
     after it and its sentence up to it."""
@@ -194,7 +200,7 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
         ignored = True
         excepted = excepted or bool(_NAMED_EXCEPTION.match(clause))
     sentence = _sentence_before(text, start)
-    relative = _about_a_relative(before, after, sentence)
+    relative = _about_a_relative(before, after, sentence) or bool(_CONTACT_WITH.search(sentence))
     ignored = ignored or relative
     negated_before = bool(_PRE_NEGATION.search(_NOT_SPECIFIED.sub(" ", _WITH_OR_WITHOUT.sub(" ", before))))
     trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
