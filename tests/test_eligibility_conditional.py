@@ -198,3 +198,17 @@ def test_people_to_keep_away_from_are_not_the_patient():
     assert [c for c in extract_constraints(text) if c.type in ("pregnancy", "condition")] == []
     assert [c for c in extract_constraints("Close contact with someone with active tuberculosis", "exclusion")
             if c.type == "condition"] == []
+
+
+NCI_AGE = ("Age >= 18 years. Because no dosing or adverse event data are currently available on the use of BAY 1895344 "
+           "in combination with gemcitabine and cisplatin in patients < 18 years of age, children are excluded from "
+           "this study")
+
+
+def test_the_nci_age_sentence_keeps_adults_in():
+    # the two sides of one boundary are no empty range, and the reason's drugs are not the patient's history
+    (age,) = [c for c in extract_constraints(NCI_AGE) if c.type == "age"]
+    assert (age.comparator, age.value, age.value_high) == (">=", 18.0, None)
+    assert all(c.hypothetical for c in extract_constraints(NCI_AGE) if c.type == "therapy")
+    verdicts = _verdicts(f"Inclusion Criteria:\n\n* {NCI_AGE}\n", "A 58-year-old woman treated with cisplatin.")
+    assert [status for status, _ in verdicts] == ["unknown"]  # the age is met; it had failed every adult

@@ -142,6 +142,10 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
             taken.append((match.start(), match.end()))
     if low is None and high is None:
         return []
+    if low and high and (low[0] > high[0] or (low[0] == high[0] and not (low[1] and high[1]))):
+        # "Age >= 18 years. Because no dosing data are available in patients < 18 years of age, children are
+        # excluded": the two sides of one boundary, not an empty range; the bound stated first is the rule
+        low, high = (low, None) if low[2] < high[2] else (None, high)
     start = min(bound[2] for bound in (low, high) if bound)
     end = max(bound[3] for bound in (low, high) if bound)
     if low and high:

@@ -157,7 +157,9 @@ _NAMED_EXCEPTION = re.compile(rf"^(?:{_NAMED_EXCEPTION_WORDS})\b", re.IGNORECASE
 _EXCEPTION_OPENING = re.compile(rf"^(?:{_NAMED_EXCEPTION_WORDS}|unless)\b", re.IGNORECASE)
 # "If previously treated with interferon, must not have ... HCV RNA ...": every mention of a sentence that opens
 # with a condition holds only for the patients it names.
-_CONDITIONAL_SENTENCE = re.compile(r"^\W*(?:if|in\s+case\s+of|in\s+the\s+case\s+of)\b", re.IGNORECASE)
+# "If ...", and "Because no dosing or adverse event data are currently available on the use of X in patients < 18
+# years of age, children are excluded": a reason or a condition, throughout
+_CONDITIONAL_SENTENCE = re.compile(r"^\W*(?:if|in\s+case\s+of|in\s+the\s+case\s+of|because)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.;]\s")
 # "Primary amyloidosis without myeloma allowed": "without" describes whom the text permits, it forbids nothing.
 _WITHOUT_LAST = re.compile(r"\bwithout\b(?!.*\b(?:no|not|never|none|free\s+of|absence\s+of)\b)[^,;]*$", re.IGNORECASE)
