@@ -212,3 +212,12 @@ def test_the_nci_age_sentence_keeps_adults_in():
     assert all(c.hypothetical for c in extract_constraints(NCI_AGE) if c.type == "therapy")
     verdicts = _verdicts(f"Inclusion Criteria:\n\n* {NCI_AGE}\n", "A 58-year-old woman treated with cisplatin.")
     assert [status for status, _ in verdicts] == ["unknown"]  # the age is met; it had failed every adult
+
+
+def test_an_age_outside_a_range_is_the_range_turned():
+    from trialfinder.eligibility import evaluate
+
+    (age,) = [c for c in extract_constraints("Age <50 or >80 years at invitation to Screening;", "exclusion")
+              if c.type == "age"]
+    statuses = [evaluate(age, as_patient(f"A {years}-year-old man.").profile).status for years in (45, 50, 80, 85)]
+    assert statuses == ["not_met", "met", "met", "not_met"]

@@ -142,10 +142,19 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
             taken.append((match.start(), match.end()))
     if low is None and high is None:
         return []
-    if low and high and (low[0] > high[0] or (low[0] == high[0] and not (low[1] and high[1]))):
+    if low and high and low[0] == high[0] and not (low[1] and high[1]):
         # "Age >= 18 years. Because no dosing data are available in patients < 18 years of age, children are
         # excluded": the two sides of one boundary, not an empty range; the bound stated first is the rule
         low, high = (low, None) if low[2] < high[2] else (None, high)
+    if low and high and low[0] > high[0]:
+        # "Age < 50 or > 80 years": outside a range, so the range itself with the polarity turned
+        start, end = min(low[2], high[2]), max(low[3], high[3])
+        return [ThresholdConstraint(
+            type="age", span=(start, end), text=text[start:end], polarity=_polarity(kind, True), negated=True,
+            analyte="age", comparator="between", value=high[0], value_high=low[0], unit="years",
+            normalized_value=high[0], normalized_value_high=low[0], normalized_unit="years",
+            low_inclusive=not high[1], high_inclusive=not low[1],
+        )]
     start = min(bound[2] for bound in (low, high) if bound)
     end = max(bound[3] for bound in (low, high) if bound)
     if low and high:
