@@ -71,8 +71,12 @@ _BAN = re.compile(r"\b(?:excluded|not\s+(?:allowed|permitted|eligible|acceptable
                   re.IGNORECASE)
 
 
-def _context_polarity(kind: str, context: MentionContext) -> Polarity:
-    """The polarity a mention's context gives it; a ban written after it forbids whichever list it stands in."""
+def _context_polarity(kind: str, context: MentionContext, negated: bool | None = None) -> Polarity:
+    """The polarity a mention's context gives it; a ban written after it forbids whichever list it stands in.
+
+    ``negated`` is the negation a rule of the caller settled on, when it overrode the context's."""
+    if negated is not None and negated != context.negated:
+        return _polarity(kind, negated)
     if context.trailing_negation and _BAN.search(context.trailing_negation):
         return "forbid"
     return _polarity(kind, context.negated)
@@ -146,17 +150,14 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
         # "Age >= 18 years. Because no dosing data are available in patients < 18 years of age, children are
         # excluded": the two sides of one boundary, not an empty range; the bound stated first is the rule
         low, high = (low, None) if low[2] < high[2] else (None, high)
-    if low and high and low[0] > high[0]:
-        # "Age < 50 or > 80 years": outside a range, so the range itself with the polarity turned
-        start, end = min(low[2], high[2]), max(low[3], high[3])
-        return [ThresholdConstraint(
-            type="age", span=(start, end), text=text[start:end], polarity=_polarity(kind, True), negated=True,
-            analyte="age", comparator="between", value=high[0], value_high=low[0], unit="years",
-            normalized_value=high[0], normalized_value_high=low[0], normalized_unit="years",
-            low_inclusive=not high[1], high_inclusive=not low[1],
-        )]
     start = min(bound[2] for bound in (low, high) if bound)
     end = max(bound[3] for bound in (low, high) if bound)
+    negated = False
+    low_inclusive, high_inclusive = (low[1] if low else True), (high[1] if high else True)
+    if low and high and low[0] > high[0]:
+        # "Age < 50 or > 80 years": outside a range, so the range itself with the polarity turned
+        negated, low, high = True, high, low
+        low_inclusive, high_inclusive = not low[1], not high[1]
     if low and high:
         comparator, value, value_high = "between", low[0], high[0]
     elif low:
@@ -165,10 +166,10 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
         assert high is not None
         comparator, value, value_high = ("<=" if high[1] else "<"), high[0], None
     return [ThresholdConstraint(
-        type="age", span=(start, end), text=text[start:end], polarity=_polarity(kind, False),
+        type="age", span=(start, end), text=text[start:end], polarity=_polarity(kind, negated), negated=negated,
         analyte="age", comparator=comparator, value=value, value_high=value_high, unit="years",
         normalized_value=value, normalized_value_high=value_high, normalized_unit="years",
-        low_inclusive=low[1] if low else True, high_inclusive=high[1] if high else True,
+        low_inclusive=low_inclusive, high_inclusive=high_inclusive,
     )]
 
 
@@ -232,10 +233,11 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
                     r"\bpositive\b", before + after, re.I)
             elif _NEGATIVE_TEST.search(before) or re.search(r"\bnon-?\s?$", before, re.I):
                 negated = True  # "a negative urine or serum pregnancy within 72 hours", "non-pregnant"
-            polarity = ("forbid" if negated else _polarity(kind, False)) if is_test else (
-                _context_polarity(kind, context) if negated == context.negated else _polarity(kind, negated))
+            polarity = ("forbid" if negated else _polarity(kind, False)) if is_test else _context_polarity(
+                kind, context, negated)
             candidates.append(StateConstraint(
-                type=state, span=(match.start(), match.end()), text=match.group(0), polarity=polarity, negated=negated, hypothetical=context.hypothetical and not is_test,
+                type=state, span=(match.start(), match.end()), text=match.group(0), polarity=polarity,
+                negated=negated, hypothetical=context.hypothetical and not is_test,
             ))
         real = [c for c in candidates if not c.hypothetical]
         if real or candidates:
@@ -661,8 +663,8 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             mention_type == "therapy" and _rule_on_a_prior_treatment(text, start, end))
         found.append(MentionConstraint(
             type=mention_type, span=(start, end), text=surface,
-            polarity=_context_polarity(kind, context) if negated == context.negated else _polarity(kind, negated),
-            negated=negated, hypothetical=hypothetical, term=surface.lower(), concept=concept,
+            polarity=_context_polarity(kind, context, negated), negated=negated, hypothetical=hypothetical,
+            term=surface.lower(), concept=concept,
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
@@ -794,6 +796,7 @@ def _same_clause(text: str, end: int, later: int) -> bool:
     """Whether position later follows end in the same clause, not far on."""
     return 0 <= later - end <= 120 and not re.search(r"[.;]\s|\bexcept\b|\bunless\b", text[end:later])
 
+
 _THE_OTHER_KIND_AFTER = re.compile(r"\s*(?:or|and|/|,)\s*(?:type\s*)?(?:[12]|I{1,2})\b", re.IGNORECASE)
 
 
@@ -897,6 +900,10 @@ _AGE_NEGATED_BEFORE = re.compile(
 )
 
 
+# "Postmenopausal: age >= 60, or age < 60 and amenorrheic for 12 months": one way of many to qualify
+_MENOPAUSE_DEFINITION = re.compile(r"menopaus|amenorrh|oophorectom", re.IGNORECASE)
+# "female of child bearing potential (<=60 years of age)": the age says who must use contraception, not who may join
+_CHILDBEARING = re.compile(r"\b(?:child[\s\-]?bearing|reproductive)\s+potential\b[^.;]*$", re.IGNORECASE)
 # "family history of sudden death under 40 years of age": a relative's age, not the patient's
 _SOMEONE_ELSES_AGE = re.compile(r"\b(?:family|relatives?|mother|father|parents?|siblings?|sisters?|brothers?|death|died)\b"
                                 r"[^.;]*$", re.IGNORECASE)
@@ -905,10 +912,13 @@ _SOMEONE_ELSES_AGE = re.compile(r"\b(?:family|relatives?|mother|father|parents?|
 def _age_in_context(age: ThresholdConstraint, criterion_text: str) -> ThresholdConstraint:
     """The age bound as the criterion means it: conditional, or forbidden after a leading "No", or as found."""
     before = criterion_text[: age.span[0]]
+    # who the age picks out, whatever else holds: a way to qualify as postmenopausal, who must use contraception
+    one_way_of_many = bool(_MENOPAUSE_DEFINITION.search(criterion_text) or _CHILDBEARING.search(before[-60:]))
     if _AGE_NEGATED_BEFORE.match(before):
-        return replace(age, negated=True, polarity="forbid" if age.polarity == "require" else "require")
+        return replace(age, negated=True, polarity="forbid" if age.polarity == "require" else "require",
+                       hypothetical=age.hypothetical or one_way_of_many)
     if _AGE_CONDITION_BEFORE.search(before[-160:]) or _introduces_sub_items(age, criterion_text) or \
-            _SOMEONE_ELSES_AGE.search(before[-60:]):
+            _SOMEONE_ELSES_AGE.search(before[-60:]) or one_way_of_many:
         return replace(age, hypothetical=True)
     return age
 
@@ -930,9 +940,6 @@ _REQUIREMENT_PHRASED = re.compile(
     r"^\W*(?:(?:all\s+)?(?:female\s+|male\s+)?(?:patients?|participants?|subjects?|women|men|females?|males?)"
     r"(?:\s+of\s+(?:child[- ]?bearing|reproductive)\s+potential)?\s+)?(?:must|should)(?:\s+not)?\s+"
     r"(?:have|be|agree|use|provide|sign|undergo|practi[cs]e)\b", re.IGNORECASE)
-_MENOPAUSE_DEFINITION = re.compile(r"menopaus|amenorrh|oophorectom", re.IGNORECASE)
-# "female of child bearing potential (<=60 years of age)": the age says who must use contraception, not who may join
-_CHILDBEARING = re.compile(r"\b(?:child[\s\-]?bearing|reproductive)\s+potential\b[^.;]*$", re.IGNORECASE)
 
 
 def extract_constraints(
@@ -957,11 +964,6 @@ def extract_constraints(
         and not _NOT_A_WINDOW.search(criterion_text[max(0, window.span[0] - 40) : window.span[0]])
     ]
     ages = [_age_in_context(age, criterion_text) for age in ages]
-    if ages and _MENOPAUSE_DEFINITION.search(criterion_text):
-        # "Postmenopausal: age >= 60, or age < 60 and amenorrheic for 12 months": one way of many to qualify
-        ages = [replace(age, hypothetical=True) for age in ages]
-    ages = [replace(age, hypothetical=True) if _CHILDBEARING.search(criterion_text[max(0, age.span[0] - 60):age.span[0]])
-            else age for age in ages]
     sexes = extract_sex(criterion_text, kind)
     biomarkers = extract_biomarkers(criterion_text, kind)
     if (ages or sexes or biomarkers) and scoped_to_cohort(criterion_text, heading):
