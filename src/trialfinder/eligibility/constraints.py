@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .biomarkers import find_biomarkers
-from .context import STATE_WORD, MentionContext, mention_context, mention_states
+from .context import LEFT_OPEN, STATE_WORD, MentionContext, mention_context, mention_states
 from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
 from .model import (
     BiomarkerConstraint,
@@ -808,7 +808,7 @@ def _about_a_subgroup(text: str, start: int, end: int) -> bool:
     return bool(_SENTENCE_LEAD.search(before)) and bool(_NAMED_GROUP_VERB.match(text, end))
 
 
-_LAB_NEGATION = re.compile(r"\b(?:no|not(?!\s+(?:specified|applicable|stated)\b)|without|absence\s+of)\s+(?:[\w\-]+\s+){0,2}$",
+_LAB_NEGATION = re.compile(rf"\b(?:no|not(?!\s+{LEFT_OPEN}\b)|without|absence\s+of)\s+(?:[\w\-]+\s+){{0,2}}$",
                            re.IGNORECASE)
 # "No measured fever (defined as body temperature >= 38.0 C)": the threshold defines a finding the criterion negates
 _NEGATED_FINDING = re.compile(

@@ -62,11 +62,12 @@ _EITHER_WAY_BEFORE = re.compile(
     r"(?:\s+(?!(?:and|but|who|with|must|or)\b)[\w\-/]+){0,4}\s*$", re.IGNORECASE)
 # Legacy records list "Menopausal status: Not specified Performance status: ECOG 0-1": the field was left open, and
 # its "not" negates nothing after it.
-_NOT_SPECIFIED = re.compile(r"\bnot\s+(?:specified|applicable|stated)\b", re.IGNORECASE)
+LEFT_OPEN = r"(?:specified|applicable|stated)"  # "Not specified", "Not applicable": a field left open
+_NOT_SPECIFIED = re.compile(rf"\bnot\s+{LEFT_OPEN}\b", re.IGNORECASE)
 # "allowed"/"permitted" without "not": the text permits, it neither requires nor forbids.
 _POST_PERMISSION = re.compile(
     r"^[^.;:]{0,40}?(?<!not\s)\b(?:is|are)?\s*(?:allowed|permitted|acceptable|(?:are|is)\s+eligible)\b(?!\s+(?:if|only))"
-    r"|^\s*:\s*not\s+(?:specified|applicable|stated)\b",
+    rf"|^\s*:\s*not\s+{LEFT_OPEN}\b",
     re.IGNORECASE,
 )
 _PRE_HYPOTHETICAL = re.compile(

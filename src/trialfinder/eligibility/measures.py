@@ -48,10 +48,13 @@ _ULN = (r"(?:I?ULN|(?:upper|superior)\s+limits?(?:\s+(?:of\s+)?(?:the\s+)?(?:ins
 # and after a number with no "times" ("1.5 ULN", "twice the upper limit of normal")
 _BARE_ULN = r"(?:the\s+)?(?:institutional\s+)?(?:I?ULN\b|upper\s+limits?\s+of\s+(?:the\s+)?(?:institutional\s+)?normal(?:\s+range)?)"
 # "x 10^9/L", "x 10*9/L", "x 10*9*/L", "x 10(9)/L", and "x 109/L" where a superscript 9 lost its place
-_POWER_OF_TEN = r"[x×*]\s*10\s*(?:\^|e|E|\*\*?|\()?\s*(?P<power>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})[)*]?\s*/\s*(?P<per>\S+)"
+_TIMES_TEN_TO = r"[x×*]\s*10\s*(?:\^|e|E|\*\*?|\()?\s*"
+_EXPONENT = r"[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}"
+_PER = r"[)*]?\s*/\s*"
+_POWER_OF_TEN = rf"{_TIMES_TEN_TO}(?P<power>{_EXPONENT}){_PER}(?P<per>\S+)"
 TEMPERATURE_UNIT = r"(?:°|º|˚)\s?[CF]\b|degrees?\s+(?:celsius|centigrade|fahrenheit|C\b|F\b)"
 UNIT = (
-    r"(?:[x×*]\s*10\s*(?:\^|e|E|\*\*?|\()?\s*[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2}[)*]?\s*/\s*(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
+    rf"(?:{_TIMES_TEN_TO}{_EXPONENT}{_PER}(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
     rf"|(?:[x×*]|times)\s*(?:the\s+)?(?:institutional\s+)?{_ULN}|{_BARE_ULN}"
     rf"|{TEMPERATURE_UNIT}"
     r"|(?:cells?\s*)?/\s*(?:mm\^?3|mm³|µL|μL|uL|mcL|cu\.?\s?mm|cmm)"

@@ -145,7 +145,7 @@ def _marker_qualified_exclusions(text: str, results: list[tuple[Constraint, Verd
     markers = [(c, v) for c, v in results if isinstance(c, BiomarkerConstraint)]
     adjusted = []
     for constraint, verdict in results:
-        qualifying = [(m, v) for m, v in markers if _qualified_by(text, constraint, [(m, v)])]
+        qualifying = [(m, v) for m, v in markers if _qualifies(text, m, constraint)]
         if verdict.status == "not_met" and qualifying and all(v.status != "not_met" for _, v in qualifying):
             marker_verdict = qualifying[0][1]
             verdict = Verdict(marker_verdict.status, f"{verdict.reason}; {marker_verdict.reason}", verdict.evidence)
@@ -164,12 +164,16 @@ def _without_defined_findings(text: str, results: list[tuple[Constraint, Verdict
 
 def _qualified_by(text: str, constraint: Constraint, markers: list[tuple[Constraint, Verdict]]) -> bool:
     """Whether a mention is the noun one of these marker statuses qualifies ("HER2-positive breast cancer")."""
-    def qualifies(marker: Constraint) -> bool:
-        # a bracketed gloss may stand between: "HER2 positive (3+ by IHC or ISH amplified) breast cancer"
-        between = _GLOSS.sub("", text[marker.span[1] : constraint.span[0]]) if marker.span[1] <= constraint.span[0] else None
-        return between is not None and len(between) <= 30 and not re.search(r"[,;(]|\bor\b", between)
+    return any(_qualifies(text, marker, constraint) for marker, _ in markers)
 
-    return isinstance(constraint, MentionConstraint) and any(qualifies(marker) for marker, _ in markers)
+
+def _qualifies(text: str, marker: Constraint, constraint: Constraint) -> bool:
+    """Whether the marker status stands right before the mention it qualifies, a bracketed gloss allowed between
+    ("HER2 positive (3+ by IHC or ISH amplified) breast cancer")."""
+    if not isinstance(constraint, MentionConstraint) or marker.span[1] > constraint.span[0]:
+        return False
+    between = _GLOSS.sub("", text[marker.span[1] : constraint.span[0]])
+    return len(between) <= 30 and not re.search(r"[,;(]|\bor\b", between)
 
 
 _GLOSS = re.compile(r"\s*\([^()]{0,80}\)")
