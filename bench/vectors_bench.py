@@ -61,12 +61,12 @@ def main() -> None:
         cached = time.perf_counter() - started
         size = sum(path.stat().st_size for path in Path(scratch).iterdir())  # with the write-ahead log
 
-    notes = [topic.text for topic in load_topics(shared, 2021)]
-    pieces = sum(len(note_chunks(note)) for note in notes)
-    started = time.perf_counter()
-    for note in notes:
-        vectors.note_vector(note)
-    note_seconds = time.perf_counter() - started
+        notes = [topic.text for topic in load_topics(shared, 2021)]
+        pieces = sum(len(note_chunks(note)) for note in notes)
+        started = time.perf_counter()
+        for note in notes:
+            vectors.note_vector(note)
+        note_seconds = time.perf_counter() - started
 
     count = len(studies)
     lines = [

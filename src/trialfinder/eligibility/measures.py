@@ -196,7 +196,7 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
 
 
 def _celsius(value: float, unit: str | None) -> tuple[float | None, str | None]:
-    """A body temperature in °C; a bare number is read by its range (36-42 is Celsius, 96-108 Fahrenheit)."""
+    """A body temperature in °C; a bare number is read by its range (30-45 as Celsius, 86-113 as Fahrenheit)."""
     if unit is None:
         unit = "°C" if 30 <= value <= 45 else "°F" if 86 <= value <= 113 else None
     if unit == "°C":

@@ -91,6 +91,7 @@ class StudyVectors:
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; the cache writes are serialized
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers do not wait for a writer
             connection.execute("CREATE TABLE IF NOT EXISTS study_vectors (nct_id TEXT PRIMARY KEY, digest TEXT NOT "
                                "NULL, vector BLOB NOT NULL)")
 
@@ -98,7 +99,6 @@ class StudyVectors:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(self.path, timeout=30)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
             with connection:  # commits, or rolls back on an error
                 yield connection
         finally:
