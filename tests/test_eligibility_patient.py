@@ -427,3 +427,27 @@ def test_a_man_is_neither_pregnant_nor_breastfeeding() -> None:
     (pregnancy,) = [c for c in extract_constraints("Pregnant or breastfeeding", "exclusion") if c.type == "pregnancy"]
     assert evaluate(pregnancy, as_patient("A 45-year-old man with asthma.").profile).status == "met"
     assert evaluate(pregnancy, as_patient("A 45-year-old woman with asthma.").profile).status == "unknown"
+
+
+@pytest.mark.parametrize(("note", "concepts"), [
+    ("A 61-year-old woman with ovarian cancer and NSCLC", {"ovarian cancer", "non-small cell lung cancer"}),
+    ("HCC on a background of cirrhosis", {"hepatocellular carcinoma", "cirrhosis"}),
+    ("Metastatic pancreatic ductal adenocarcinoma", {"pancreatic cancer"}),
+    ("Primary open angle glaucoma, treated with drops", {"glaucoma"}),
+    ("ALS diagnosed in 2021", {"amyotrophic lateral sclerosis"}),
+    # abbreviations that are ordinary words in lower case
+    ("She wrote it on a pad; als in German means 'as'", set()),
+])
+def test_common_diseases_are_read_from_a_note(note: str, concepts: set[str]) -> None:
+    assert {m.concept for m in profile_from_text(note).diagnoses} == concepts
+
+
+def test_a_named_cancer_is_a_cancer_and_meets_its_own_name() -> None:
+    patient = profile_from_text("A 61-year-old woman with ovarian cancer.")
+    assert verdicts("Histologically confirmed ovarian carcinoma", "inclusion", patient) == ["met"]
+    assert verdicts("History of malignancy", "exclusion", patient) == ["not_met"]
+
+
+def test_the_neutrophil_absolute_value_is_the_anc() -> None:
+    (lab,) = [c for c in extract_constraints("Neutrophil absolute value >= 1.5 x 10^9/L") if c.type == "lab"]
+    assert (lab.analyte, lab.normalized_value) == ("anc", 1500)
