@@ -211,7 +211,7 @@ def test_the_nci_age_sentence_keeps_adults_in():
     assert (age.comparator, age.value, age.value_high) == (">=", 18.0, None)
     assert all(c.hypothetical for c in extract_constraints(NCI_AGE) if c.type == "therapy")
     verdicts = _verdicts(f"Inclusion Criteria:\n\n* {NCI_AGE}\n", "A 58-year-old woman treated with cisplatin.")
-    assert [status for status, _ in verdicts] == ["unknown"]  # the age is met; it had failed every adult
+    assert [status for status, _ in verdicts] == ["met"]  # the age is met (it had failed every adult); the "because" clause binds no one
 
 
 def test_an_age_outside_a_range_is_the_range_turned():

@@ -291,7 +291,22 @@ def extract_performance(text: str, kind: str = "inclusion") -> list[PerformanceC
             scale=scale,
             scale_name=scale_name, min_score=low, max_score=high,
         ))
+        allowance = _PERFORMANCE_ALLOWANCE.match(text, match.end())
+        if allowance:
+            extra = [float(n) for n in re.findall(r"\d{1,3}", allowance.group("numbers"))]
+            if all(n <= top for n in extra):
+                # "(70-80% allowed if due to disease)": a wider range open to some patients only
+                found.append(replace(found[-1], span=(allowance.start("numbers"), allowance.end()),
+                                     text=text[allowance.start("numbers") : allowance.end()], hypothetical=True,
+                                     min_score=min(extra), max_score=max(extra)))
     return found
+
+
+# "ECOG 0-1 (2 allowed if due to the tumour)", "KPS >= 80% (70% permitted for ...)"
+_PERFORMANCE_ALLOWANCE = re.compile(
+    r"\s*[(\[,;]\s*(?:or\s+)?(?:(?:ECOG|KPS|Karnofsky|PS)\s+)?(?P<numbers>\d{1,3}(?:\s*%?\s*(?:-|–|to|or|and)\s*\d{1,3})*)"
+    r"\s*%?\s*(?:(?:is|are|may\s+be|will\s+be)\s+)?(?:allowed|permitted|acceptable|accepted|eligible)\b",
+    re.IGNORECASE)
 
 
 _TIME_UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?|hours?|hrs?)"
@@ -489,6 +504,13 @@ _ANCHOR_BEFORE = re.compile(
 )
 # "negative HIV test", "HIV test must be negative": the patient must not have the condition.
 _NEGATIVE_TEST_BEFORE = re.compile(r"\bnegative\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+# "undetectable HBV DNA", "HIV RNA < 50 copies/mL", "suppressed HIV viral load": a measure of the virus kept down,
+# said of patients who have the infection; it is no demand to have it nor to be free of it
+_VIRAL_LOAD_AFTER = re.compile(r"\s*(?:-?\s*\d\s+)?(?:DNA|RNA|viral\s+loads?)\b", re.IGNORECASE)
+_SUPPRESSED_BEFORE = re.compile(r"\b(?:un-?detectable|suppressed|negative|undetected)\s+(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+_SUPPRESSED_AFTER = re.compile(
+    r"\s*(?:-?\s*\d\s+)?(?:DNA|RNA|viral\s+loads?)\b[^.;,]{0,25}?(?:\b(?:un-?detectable|undetected|suppressed|negative|"
+    r"below|less\s+than|under|lower\s+than)\b|<|≤)", re.IGNORECASE)
 _TEST_AFTER = re.compile(r"^\s*(?:\w+\s+){0,2}(?:tests?|serology|screen(?:ing)?|results?|antibod(?:y|ies)|antigen|PCR)\b",
                          re.IGNORECASE)
 
@@ -645,6 +667,9 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             continue
         if mention_type == "therapy" and (_ANCHOR_BEFORE.search(before) or _SURGICAL_NOUN_AFTER.match(text[end:])
                                           or (kind == "exclusion" and _qualifies_condition(text, start, kept))):
+            continue
+        if mention_type == "condition" and _VIRAL_LOAD_AFTER.match(text, end) and (
+                _SUPPRESSED_BEFORE.search(before) or _SUPPRESSED_AFTER.match(text, end)):
             continue
         context = mention_context(text, start, end)
         if context.ignored or context.permitted:

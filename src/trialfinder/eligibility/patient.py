@@ -191,8 +191,11 @@ def profile_from_text(text: str) -> PatientProfile:
     sex = _sex_of(text)
     pregnant = _state(text, _PREGNANT)
     breastfeeding = _state(text, _BREASTFEEDING)
-    ecog = int(m.group("score")) if (m := _ECOG.search(text)) else None
-    karnofsky = int(m.group("score")) if (m := _KARNOFSKY.search(text)) else None
+    ecog = karnofsky = None
+    if m := _ECOG.search(text):
+        ecog, evidence["ecog"] = int(m.group("score")), m.group(0)
+    if m := _KARNOFSKY.search(text):
+        karnofsky, evidence["karnofsky"] = int(m.group("score")), m.group(0)
     present, absent = _mentions(text, "condition")
     therapies, absent_therapies = _mentions(text, "therapy")
     labs: dict[str, LabValue] = {}
@@ -368,20 +371,22 @@ _KARNOFSKY_FROM_ECOG = {0: 100, 1: 80, 2: 60, 3: 40, 4: 20, 5: 0}
 
 
 def _evaluate_performance(constraint: PerformanceConstraint, profile: PatientProfile) -> Verdict:
+    source = constraint.scale
     if constraint.scale == "ecog":
         score = profile.ecog
         if score is None and profile.karnofsky is not None:
-            score = next(grade for floor, grade in _ECOG_FROM_KARNOFSKY if profile.karnofsky >= floor)
+            score, source = next(grade for floor, grade in _ECOG_FROM_KARNOFSKY if profile.karnofsky >= floor), "karnofsky"
     else:
         score = profile.karnofsky
         if score is None and profile.ecog is not None:
-            score = _KARNOFSKY_FROM_ECOG.get(profile.ecog)
+            score, source = _KARNOFSKY_FROM_ECOG.get(profile.ecog), "ecog"
     if score is None:
         return Verdict("unknown", "performance status not known")
     holds = (constraint.min_score is None or score >= constraint.min_score) and (
         constraint.max_score is None or score <= constraint.max_score
     )
-    return _apply_polarity(constraint, holds, f"{constraint.scale} {score} vs {constraint.text}", None)
+    return _apply_polarity(constraint, holds, f"{constraint.scale} {score} vs {constraint.text}",
+                           profile.evidence.get(source))
 
 
 def _matches(constraint_concept: str | None, constraint_term: str, mention: Mention) -> bool:

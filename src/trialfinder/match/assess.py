@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from trialfinder.eligibility import Constraint, Criterion, Verdict, evaluate, extract_constraints, parse_criteria
-from trialfinder.eligibility.model import BiomarkerConstraint, MentionConstraint
+from trialfinder.eligibility.model import (
+    BiomarkerConstraint,
+    MentionConstraint,
+    PerformanceConstraint,
+    ThresholdConstraint,
+)
 from trialfinder.eligibility.constraints import threshold_defines
 from trialfinder.eligibility.vocabulary import MentionType, Vocabulary, study_vocabulary
 from trialfinder.model import Study, age_in_years, describe_age_range
@@ -90,8 +95,10 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
     results = [(constraint, evaluate(constraint, patient.profile)) for constraint in item.constraints]
     criterion = item.criterion
     results = _without_defined_findings(criterion.text, results)
+    results = _within_allowances(results, patient)
     if criterion.kind == "exclusion":
         results = _marker_qualified_exclusions(criterion.text, results)
+        results = _joint_thresholds(criterion.text, results)
     decided = [(c, v) for c, v in results if v.status != "unknown"]
     if not decided:
         # an open question the patient's text touches ("patient has hypertension; whether it is uncontrolled is not
@@ -128,8 +135,13 @@ def _combine_rules(item: ParsedCriterion, patient: Patient) -> CriterionVerdict 
         constraint, verdict = decided[0]
         return CriterionVerdict(criterion.text, criterion.kind, "unknown", f"partly checked: {verdict.reason}",
                                 verdict.evidence, (criterion.start, criterion.end), "rules")
-    if len(passing) == len(results) or criterion.kind == "inclusion" and any(
-        isinstance(c, MentionConstraint) for c, _ in passing
+    # a rule for some patients only ("2 allowed if due to bone pain") leaves open nothing the others pass
+    binding = [(c, v) for c, v in results if not (c.hypothetical and v.status == "unknown")]
+    open_markers = [(c, v) for c, v in results if isinstance(c, BiomarkerConstraint) and v.status == "unknown"
+                    and not c.hypothetical]
+    if len(passing) == len(binding) or criterion.kind == "inclusion" and any(
+        # "HER2-positive breast cancer" for a breast cancer of unknown HER2 status stays open
+        isinstance(c, MentionConstraint) and not _qualified_by(criterion.text, c, open_markers) for c, _ in passing
     ):
         constraint, verdict = passing[0]
         return CriterionVerdict(criterion.text, criterion.kind, "met", verdict.reason, verdict.evidence,
@@ -151,6 +163,65 @@ def _marker_qualified_exclusions(text: str, results: list[tuple[Constraint, Verd
             verdict = Verdict(marker_verdict.status, f"{verdict.reason}; {marker_verdict.reason}", verdict.evidence)
         adjusted.append((constraint, verdict))
     return adjusted
+
+
+# "triglycerides > 1000 mg/dL in the presence of HbA1c < 9%", "SBP > 160 and DBP > 100": one finding that needs both
+_JOINED = re.compile(r"\s*(?:and|with|plus|in\s+the\s+presence\s+of|in\s+combination\s+with|(?:along|together)\s+with|"
+                     r"accompanied\s+by|associated\s+with)\s*", re.IGNORECASE)
+
+
+def _joint_thresholds(text: str, results: list[tuple[Constraint, Verdict]]) -> list[tuple[Constraint, Verdict]]:
+    """Thresholds an exclusion joins into one finding exclude together: one the patient is clear of clears both,
+    and one left unknown leaves the finding open."""
+    thresholds = sorted((index for index, (c, _) in enumerate(results) if isinstance(c, ThresholdConstraint)
+                         and not c.hypothetical), key=lambda index: results[index][0].span)
+    groups: list[list[int]] = []
+    for index in thresholds:
+        previous = groups[-1][-1] if groups else None
+        if previous is not None and _JOINED.fullmatch(text, results[previous][0].span[1], results[index][0].span[0]):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    adjusted = list(results)
+    for group in (g for g in groups if len(g) > 1):
+        verdicts = [results[index][1] for index in group]
+        if all(v.status == "not_met" for v in verdicts):
+            continue
+        settled = next((v for v in verdicts if v.status == "met"), None) or next(
+            v for v in verdicts if v.status == "unknown")
+        for index in group:
+            constraint, verdict = results[index]
+            if verdict.status == "not_met":
+                adjusted[index] = (constraint, Verdict(settled.status, f"{verdict.reason}; {settled.reason}",
+                                                       verdict.evidence))
+    return adjusted
+
+
+def _within_allowances(results: list[tuple[Constraint, Verdict]], patient: Patient) -> list[tuple[Constraint, Verdict]]:
+    """A score outside the range but inside a conditional allowance ("KPS 90-100 (70-80 allowed if due to the
+    disease)") is open: whether the condition holds is not known."""
+    allowances = [c for c, _ in results if c.hypothetical and isinstance(c, (PerformanceConstraint, ThresholdConstraint))]
+    if not allowances:
+        return results
+    adjusted = []
+    for constraint, verdict in results:
+        if verdict.status == "not_met" and not constraint.hypothetical:
+            for allowance in allowances:
+                if _same_measure(constraint, allowance) and evaluate(
+                        replace(allowance, hypothetical=False), patient.profile).status == "met":
+                    verdict = Verdict("unknown", f"{verdict.reason}, within {allowance.text!r} only if its condition "
+                                                 "holds", verdict.evidence)
+                    break
+        adjusted.append((constraint, verdict))
+    return adjusted
+
+
+def _same_measure(first: Constraint, second: Constraint) -> bool:
+    """Whether two thresholds bound the same score or lab value."""
+    if isinstance(first, PerformanceConstraint) and isinstance(second, PerformanceConstraint):
+        return first.scale == second.scale
+    return isinstance(first, ThresholdConstraint) and isinstance(second, ThresholdConstraint) and (
+        first.type, first.analyte) == (second.type, second.analyte)
 
 
 def _without_defined_findings(text: str, results: list[tuple[Constraint, Verdict]]) -> list[tuple[Constraint, Verdict]]:
@@ -179,8 +250,10 @@ def _qualifies(text: str, marker: Constraint, constraint: Constraint) -> bool:
 _GLOSS = re.compile(r"\s*\([^()]{0,80}\)")
 
 
-def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> CriterionVerdict | None:
-    """A soft verdict from a phrase the criterion shares with the patient's text."""
+def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText, informed: str | None = None
+                    ) -> CriterionVerdict | None:
+    """A soft verdict from a phrase the criterion shares with the patient's text, when it says more than the
+    patient's words the rules already weighed (``informed``) and left open."""
     criterion = item.criterion
     if len(criterion.text) > MAX_CRITERION_CHARS:
         return None
@@ -189,6 +262,10 @@ def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText) -> Criteri
     conditional = [c.text.lower() for c in item.constraints if isinstance(c, MentionConstraint) and c.hypothetical]
     hits = [hit for hit in patient_text.find(criterion.text)
             if not any(hit.phrase.lower() in text or text in hit.phrase.lower() for text in conditional)]
+    if informed:
+        # "breast cancer" again for "HER2-positive breast cancer", when the rules found the breast cancer and no
+        # HER2 status, answers nothing; "asthma requiring hospitalization" beyond the rules' "asthma" does
+        hits = [hit for hit in hits if hit.words > len(informed.split())]
     if not hits:
         return None
     hit = max(hits, key=lambda h: (h.words, not h.negated))
@@ -209,7 +286,7 @@ def assess(study: Study, patient: Patient, patient_text: PatientText | None = No
     for item in parsed_criteria(study):
         verdict = _combine_rules(item, patient)
         if verdict is None or verdict.status == "unknown":
-            verdict = _phrase_verdict(item, patient_text) or verdict
+            verdict = _phrase_verdict(item, patient_text, verdict.evidence if verdict else None) or verdict
         if verdict is None:
             criterion = item.criterion
             reason = "nothing in the patient description addresses this" if item.constraints or patient.text else (

@@ -79,6 +79,9 @@ def structured_profile(data: dict[str, Any]) -> PatientProfile:
     age = _number(data.get("age"), "age")
     if age is not None:
         evidence["age_years"] = f"age {age:g}"
+    for scale in ("ecog", "karnofsky"):
+        if data.get(scale) is not None:
+            evidence[scale] = f"{scale} {data[scale]}"
     return PatientProfile(
         age_years=age,
         sex=_sex(data.get("sex")),
