@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trialfinder.eligibility import ThresholdConstraint, extract_constraints
+from trialfinder.eligibility import ThresholdConstraint, evaluate, extract_constraints, profile_from_text
 from trialfinder.match import as_patient, assess, patient_from_fields
 from trialfinder.model import study_from_dict
 
@@ -126,3 +126,56 @@ def test_structured_transaminases_give_ast_and_alt():
     patient = patient_from_fields({"age": 50, "labs": {"transaminases": "2 x ULN"}})
     assert {name: lab.normalized_value for name, lab in patient.profile.labs.items()} == {"ast": 2.0, "alt": 2.0}
     assert patient.profile.labs["ast"].normalized_unit == "xULN"
+
+
+@pytest.mark.parametrize(("text", "analyte", "value", "unit"), [
+    ("PD-L1 expression ≥ 1%", "pd_l1", 1, "%"),
+    ("PD-L1 tumor proportion score (TPS) ≥50%", "pd_l1", 50, "%"),
+    ("PD-L1 CPS ≥ 10", "pd_l1_cps", 10, "CPS"),
+    ("PD-L1 combined positive score (CPS) of 1 or more", "pd_l1_cps", 1, "CPS"),
+    # names written with a hyphen are known as the lexicon spells them
+    ("LDL-C ≥ 100 mg/dL", "ldl", 100, "mg/dL"),
+])
+def test_pd_l1_scores_and_hyphenated_names_are_lab_thresholds(text: str, analyte: str, value: float, unit: str) -> None:
+    (lab,) = [c for c in extract_constraints(text) if c.type == "lab"]
+    assert (lab.analyte, lab.normalized_value, lab.normalized_unit) == (analyte, value, unit)
+
+
+def test_an_antibody_clone_is_no_pd_l1_value() -> None:
+    assert "pd_l1" not in profile_from_text("PD-L1 22C3 assay pending").labs
+    assert profile_from_text("ANC 2.1x10^9/L").labs["anc"].normalized_value == 2100
+
+
+@pytest.mark.parametrize(("note", "criterion", "expected"), [
+    ("PD-L1 TPS 80%", "PD-L1 TPS ≥ 50%", "met"),
+    ("PD-L1 TPS 30%", "PD-L1 TPS ≥ 50%", "not_met"),
+    ("PD-L1 <1%", "PD-L1 expression ≥ 1%", "not_met"),
+    ("PD-L1 CPS 5", "PD-L1 TPS ≥ 50%", "unknown"),  # the other score
+    # a value given as a bound decides what every value under it decides, and leaves open the rest
+    ("creatinine <0.5 mg/dL", "Creatinine ≤ 1.5 mg/dL", "met"),
+    ("creatinine >2 mg/dL", "Creatinine ≤ 1.5 mg/dL", "not_met"),
+    ("hemoglobin <10 g/dL", "Hemoglobin ≥ 9 g/dL", "unknown"),
+    ("hemoglobin >14 g/dL", "Hemoglobin between 9 and 12 g/dL", "not_met"),
+    ("hemoglobin <10 g/dL", "Hemoglobin between 9 and 12 g/dL", "unknown"),
+])
+def test_scores_and_bounds_against_thresholds(note: str, criterion: str, expected: str) -> None:
+    (lab,) = [c for c in extract_constraints(criterion) if c.type == "lab"]
+    assert evaluate(lab, profile_from_text(note)).status == expected
+
+
+@pytest.mark.parametrize(("note", "status"), [
+    ("NSCLC, PD-L1 TPS 80%", "positive"),
+    ("NSCLC, PD-L1 TPS 0%", "negative"),
+    ("NSCLC, PD-L1 <1%", "negative"),
+    ("NSCLC, PD-L1 <5%", None),  # under 5% may be positive or not
+    ("NSCLC, PD-L1 negative, TPS 0%", "negative"),
+])
+def test_a_pd_l1_share_also_gives_the_status(note: str, status: str | None) -> None:
+    found = profile_from_text(note).biomarkers.get("PD-L1")
+    assert (found.status if found else None) == status
+
+
+def test_structured_labs_take_a_bound_and_give_the_pd_l1_status() -> None:
+    patient = as_patient({"age": 60, "labs": {"PD-L1": "<1%", "creatinine": "<0.5 mg/dL"}})
+    assert patient.profile.labs["creatinine"].bound == "<"
+    assert patient.profile.biomarkers["PD-L1"].status == "negative"

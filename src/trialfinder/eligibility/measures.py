@@ -180,6 +180,10 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
         return (value, "ratio") if unit is None else (None, None)
     if analyte == "temperature":
         return _celsius(value, unit)
+    if analyte in _SCORE_UNITS and unit in {None, "%"}:
+        # the tumour proportion score is a percentage; the combined positive score a number, written now and then
+        # with a stray per cent sign
+        return value, _SCORE_UNITS[analyte]
     if analyte == "hemoglobin" and unit == "%":
         # a share of hemoglobin (HbA1c, HbF, HbS) is not a hemoglobin concentration
         return None, None
@@ -193,6 +197,9 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
             return round(value * factors[unit], 4), canonical
         return None, None
     return (value, unit) if unit else (None, None)
+
+
+_SCORE_UNITS = {"pd_l1": "%", "pd_l1_cps": "CPS"}
 
 
 def _celsius(value: float, unit: str | None) -> tuple[float | None, str | None]:
@@ -237,7 +244,8 @@ _READING_TAIL = re.compile(
 )
 # "T790M", "L858R", "del19", "19del": a number inside a word names a gene variant
 _PART_OF_A_WORD = re.compile(r"[A-Za-z]")
-_VARIANT_AFTER = re.compile(r"(?:del|ins|dup)", re.IGNORECASE)
+# "22C3" (a PD-L1 antibody clone): a number run into a capital and a digit is a name too; "1.5x10^9" is a number
+_VARIANT_AFTER = re.compile(r"(?:del|ins|dup|(?-i:[A-WYZ])\d)", re.IGNORECASE)
 # "hemoglobin A", "hemoglobin S", "Hb F": one kind of hemoglobin (a share of the total), not the concentration.
 _HEMOGLOBIN_VARIANT = re.compile(r"^\s*(?-i:A2?|F|S|C|E)\b(?!-)")
 _UNIT_REQUIRED = {"weight": {"kg", "lb"}, "heart_rate": {"bpm", "beats per minute"}}
@@ -275,11 +283,20 @@ def _same_threshold(one: LabReading, other: LabReading) -> bool:
 
 def _analytes_named(surface: str) -> tuple[str, ...]:
     """The analyte a name stands for, or the several of a group name ("transaminases": AST and ALT)."""
-    lowered = re.sub(r"[\s\-]+", " ", surface.lower())
-    for analyte, forms in LAB_ANALYTES.items():
-        if lowered in forms or lowered.rstrip("s") in forms:
+    spaced = _spaced(surface)
+    for analyte, forms in _SPACED_LAB_FORMS.items():
+        if spaced in forms or spaced.rstrip("s") in forms:
             return LAB_GROUPS.get(analyte, (analyte,))
     return ()
+
+
+def _spaced(name: str) -> str:
+    """A lab name in lower case with hyphens and runs of spaces as one space ("PD-L1  TPS" -> "pd l1 tps")."""
+    return re.sub(r"[\s\-]+", " ", name.lower())
+
+
+# the forms spelt the way _spaced spells a name found in a text, so "LDL-C" and "prostate-specific antigen" are known
+_SPACED_LAB_FORMS = {analyte: frozenset(map(_spaced, forms)) for analyte, forms in LAB_ANALYTES.items()}
 
 
 _PERCENTILE_AFTER = re.compile(r"\s*(?:st|nd|rd|th)?\s*(?:percentile|centile|%\s*ile|%ile)", re.IGNORECASE)

@@ -40,6 +40,8 @@ class LabValue:
     normalized_value: float | None = None
     normalized_unit: str | None = None
     evidence: str | None = None
+    # "PD-L1 < 1%", "creatinine <0.5": the value is a bound ("<", "<=", ">", ">="), not the measure itself
+    bound: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,13 +206,34 @@ def profile_from_text(text: str) -> PatientProfile:
             continue
         normalized, normalized_unit = normalize_lab(reading.analyte, reading.value, reading.unit)
         labs[reading.analyte] = LabValue(reading.value, reading.unit, normalized, normalized_unit,
-                                         text[reading.start : reading.end])
+                                         text[reading.start : reading.end],
+                                         reading.comparator if reading.comparator != "=" else None)
     return PatientProfile(
         age_years=age, sex=sex, diagnoses=present, absent_conditions=absent, therapies=therapies,
-        absent_therapies=absent_therapies, labs=labs, biomarkers=biomarkers_from_text(text), pregnant=pregnant,
+        absent_therapies=absent_therapies, labs=labs, biomarkers=with_pd_l1_status(biomarkers_from_text(text), labs),
+        pregnant=pregnant,
         breastfeeding=breastfeeding,
         ecog=ecog, karnofsky=karnofsky, evidence=evidence,
     )
+
+
+# the usual cut-off of PD-L1 "positive": at least 1% of tumour cells stained
+PD_L1_POSITIVE_FROM = 1.0
+
+
+def with_pd_l1_status(markers: dict[str, BiomarkerResult], labs: dict[str, LabValue]) -> dict[str, BiomarkerResult]:
+    """A PD-L1 share the note gives and no status ("PD-L1 TPS 80%") also answers "PD-L1 positive" criteria."""
+    share = labs.get("pd_l1")
+    if "PD-L1" in markers or share is None or share.normalized_value is None:
+        return markers
+    value, bound = share.normalized_value, share.bound
+    if value >= PD_L1_POSITIVE_FROM and bound in {None, ">", ">="}:
+        status: BiomarkerStatus = "positive"
+    elif value < PD_L1_POSITIVE_FROM and bound in {None, "<", "<="} or value == PD_L1_POSITIVE_FROM and bound == "<":
+        status = "negative"
+    else:
+        return markers
+    return {**markers, "PD-L1": BiomarkerResult(status, (), share.evidence)}
 
 
 def biomarkers_from_text(text: str) -> dict[str, BiomarkerResult]:
@@ -361,8 +384,28 @@ def _evaluate_threshold(constraint: ThresholdConstraint, profile: PatientProfile
         value, low, high = lab.value, constraint.value, constraint.value_high
     else:
         return Verdict("unknown", f"cannot compare {lab.unit} with {constraint.unit}", lab.evidence)
+    if lab.bound:
+        holds = _holds_within(lab.bound, value, constraint, low, high)
+        if holds is None:
+            return Verdict("unknown", f"{constraint.analyte} {lab.bound} {value:g} may or may not meet {constraint.text}",
+                           lab.evidence)
+        return _apply_polarity(constraint, holds, f"{constraint.analyte} {lab.bound} {value:g} vs {constraint.text}",
+                               lab.evidence)
     holds = _compare(value, constraint, low, high)
     return _apply_polarity(constraint, holds, f"{constraint.analyte} {value:g} vs {constraint.text}", lab.evidence)
+
+
+def _holds_within(bound: str, value: float, constraint: ThresholdConstraint, low: float | None,
+                  high: float | None) -> bool | None:
+    """Whether a threshold holds for every value the bound allows (True), for none (False), or for some (None)."""
+    margin = 1e-9 * max(1.0, abs(value))
+    near = value - margin if bound == "<" else value + margin if bound == ">" else value
+    far = -1e18 if bound in {"<", "<="} else 1e18
+    inside = (lambda x: x <= near) if bound in {"<", "<="} else (lambda x: x >= near)
+    # the interval's two ends, and each threshold inside it (where a band can start or stop)
+    samples = [near, far, *(t for t in (low, high) if t is not None and inside(t))]
+    results = {_compare(sample, constraint, low, high) for sample in samples}
+    return results.pop() if len(results) == 1 else None
 
 
 # Karnofsky bands that correspond to each ECOG grade (Oken et al.'s usual mapping).

@@ -260,6 +260,11 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "testosterone": ("serum testosterone", "testosterone"),
     "weight": ("body weight", "weight"),
     "bun": ("blood urea nitrogen", "bun"),
+    # PD-L1 is scored two ways that cannot be compared: the share of tumour cells (TPS, %) and the combined
+    # positive score (CPS, a number); an unqualified "PD-L1 expression >= 1%" is the tumour share
+    "pd_l1_cps": ("pd-l1 combined positive score", "pd-l1 cps", "combined positive score", "cps"),
+    "pd_l1": ("pd-l1 tumor proportion score", "pd-l1 tumour proportion score", "pd-l1 tps", "pd-l1 expression",
+              "tumor proportion score", "tumour proportion score", "tps", "pd-l1", "pdl1"),
 }
 
 # Lab names that stand for several analytes: a threshold on "transaminases" bounds AST and ALT alike.

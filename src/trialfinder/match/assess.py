@@ -14,6 +14,7 @@ from trialfinder.eligibility.model import (
     ThresholdConstraint,
 )
 from trialfinder.eligibility.constraints import threshold_defines
+from trialfinder.eligibility.terms import lexicon_regex
 from trialfinder.eligibility.vocabulary import MentionType, Vocabulary, study_vocabulary
 from trialfinder.model import Study, age_in_years, describe_age_range
 
@@ -260,8 +261,12 @@ def _phrase_verdict(item: ParsedCriterion, patient_text: PatientText, informed: 
     # a phrase the rules read as naming only who a rule is for ("Patients with brain metastases must be stable")
     # decides nothing about this patient either way
     conditional = [c.text.lower() for c in item.constraints if isinstance(c, MentionConstraint) and c.hypothetical]
+    # a lab's name of several words ("PD-L1", "PD-L1 CPS") says the patient had it measured: the lab rules judge
+    # its value
+    lab_name = lexicon_regex("lab")
     hits = [hit for hit in patient_text.find(criterion.text)
-            if not any(hit.phrase.lower() in text or text in hit.phrase.lower() for text in conditional)]
+            if not any(hit.phrase.lower() in text or text in hit.phrase.lower() for text in conditional)
+            and not lab_name.fullmatch(hit.phrase)]
     if informed:
         # "breast cancer" again for "HER2-positive breast cancer", when the rules found the breast cancer and no
         # HER2 status, answers nothing; "asthma requiring hospitalization" beyond the rules' "asthma" does

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_from_text
 from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, BiomarkerStatus, find_biomarkers
-from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text
+from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text, with_pd_l1_status
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
 from trialfinder.eligibility.terms import LAB_ANALYTES, LAB_GROUPS, concept_of
 
@@ -89,8 +89,8 @@ def structured_profile(data: dict[str, Any]) -> PatientProfile:
         absent_conditions=_mentions(data.get("no_conditions"), "condition"),
         therapies=_mentions(data.get("therapies"), "therapy"),
         absent_therapies=_mentions(data.get("no_therapies"), "therapy"),
-        labs=_labs(data.get("labs") or {}),
-        biomarkers=_biomarkers(data.get("biomarkers")),
+        labs=(labs := _labs(data.get("labs") or {})),
+        biomarkers=with_pd_l1_status(_biomarkers(data.get("biomarkers")), labs),
         pregnant=_flag(data.get("pregnant"), "pregnant"),
         breastfeeding=_flag(data.get("breastfeeding"), "breastfeeding"),
         ecog=_integer(data.get("ecog"), "ecog", 0, 5),
@@ -155,7 +155,8 @@ def _mentions(values: Any, kind: str) -> tuple[Mention, ...]:
     return tuple(found)
 
 
-_LAB_VALUE = re.compile(r"^\s*(?P<value>-?\d+(?:[.,]\d+)?)\s*(?P<unit>.*?)\s*$")
+_LAB_VALUE = re.compile(r"^\s*(?P<bound>[<>]=?|≤|≥)?\s*(?P<value>-?\d+(?:[.,]\d+)?)\s*(?P<unit>.*?)\s*$")
+_BOUNDS = {"≤": "<=", "≥": ">="}
 
 
 def lab_analyte(name: str) -> str | None:
@@ -180,7 +181,9 @@ def _labs(values: dict[str, Any]) -> dict[str, LabValue]:
         unit = canonical_unit(match.group("unit")) if match.group("unit") else None
         for member in LAB_GROUPS.get(analyte, (analyte,)):  # "transaminases" gives AST and ALT
             normalized, normalized_unit = normalize_lab(member, value, unit)
-            labs[member] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}")
+            bound = match.group("bound")
+            labs[member] = LabValue(value, unit, normalized, normalized_unit, f"{name} {raw}",
+                                    _BOUNDS.get(bound, bound))
     return labs
 
 
