@@ -63,6 +63,18 @@ NOTES = """\
 - Gains are "eligible only" (label 2 = 1) or "graded" (0/1/2), exponential (2^g - 1), log2 discount."""
 
 TUNING = """\
+Eleventh round (issue 6): rules, no weight changed, checked on 2021 and 2022 with `--no-write` (NDCG@10 eligible only
+/ graded): conditional allowances ("KPS 90-100 (70-80 allowed if ...)"), thresholds an exclusion joins into one
+finding, suppressed viral loads, a disease whose required marker is unknown left open, the phrase fallback only
+when it says more than the rules weighed, and the hand lexicon's common cancers and diseases (a0865f4 and 9b93bf3):
+full 2021 0.4987 / 0.4285 -> 0.5055 / 0.4385, re-ranking 2021 0.8114 / 0.8291 -> 0.8183 / 0.8333; 2022 full
+0.5115 / 0.4492 -> 0.5125 / 0.4501, re-ranking 0.8083 / 0.7656 -> 0.8090 / 0.7660. Then PD-L1 scores as lab
+thresholds and patient values given as bounds (8e63836): the same to the fourth decimal except 2021 re-ranking
+graded 0.8333 -> 0.8329. 2023 was run once, after that, for this run. 2023 topics name the conditions glaucoma and
+anxiety that the new lexicon entries cover; they were added as common diseases with the cancers (found from an
+ovarian cancer note read as plain "cancer"), not from 2023 results, and 2023's structured conditions already
+carried those names.
+
 Tenth round (issue 6): closeness of meaning (`RelevanceWeights.semantic`, index.vectors): the cosine of MiniLM
 sentence vectors of the note (mean of ~600-character sentence-aligned pieces) and of the trial's title, condition
 names and brief summary, blended into each candidate's relevance after the lexical pool cut. Swept on 2021 and 2022
