@@ -109,3 +109,26 @@ def test_a_shared_phrase_does_not_answer_what_the_rules_left_open() -> None:
     found = verdicts(PERFORMANCE, "A 60-year-old man, Karnofsky 80%.")
     assert found[KARNOFSKY] == ("unknown", found[KARNOFSKY][1])
     assert "only if its condition holds" in found[KARNOFSKY][1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an allowance after a comma or a semicolon, not only in brackets
+    ("ECOG 0-2, 3 allowed if related to the lymphoma", [(0, 2, False), (3, 3, True)]),
+    ("Karnofsky ≥ 70%; 60% acceptable for patients with brain metastases", [(70, None, False), (60, 60, True)]),
+    ("ECOG 0, 1, or 2", [(0, 2, False)]),
+    ("ECOG 0-2, (3 allowed if due to lymphoma)", [(0, 2, False), (3, 3, True)]),
+    # a range that is itself allowed is the whole range, for everyone
+    ("Patients with ECOG 0-2 are eligible", [(0, 2, False)]),
+    ("ECOG 0, 1 or 2 allowed", [(0, 2, False)]),
+    ("Karnofsky 70-100% allowed", [(70, 100, False)]),
+])
+def test_an_allowance_after_a_list_separator_is_kept_apart(text: str, expected: list[tuple]) -> None:
+    scores = [(c.min_score, c.max_score, c.hypothetical) for c in extract_constraints(text)
+              if isinstance(c, PerformanceConstraint)]
+    assert scores == expected
+
+
+def test_whom_an_allowance_is_for_is_no_requirement() -> None:
+    text = "Karnofsky ≥ 70%; 60% acceptable for patients with brain metastases"
+    assert [(c.text, c.hypothetical) for c in extract_constraints(text) if c.type == "condition"] == [
+        ("brain metastases", True)]

@@ -7,6 +7,7 @@ import pytest
 
 from trialfinder.eligibility import ThresholdConstraint, evaluate, extract_constraints, profile_from_text
 from trialfinder.match import as_patient, assess, patient_from_fields
+from trialfinder.match.questions import answers_to_fields, eligibility_questions
 from trialfinder.model import study_from_dict
 
 
@@ -179,3 +180,17 @@ def test_structured_labs_take_a_bound_and_give_the_pd_l1_status() -> None:
     patient = as_patient({"age": 60, "labs": {"PD-L1": "<1%", "creatinine": "<0.5 mg/dL"}})
     assert patient.profile.labs["creatinine"].bound == "<"
     assert patient.profile.biomarkers["PD-L1"].status == "negative"
+
+
+def test_the_eligibility_panel_asks_for_the_pd_l1_score_by_name() -> None:
+    study = study_from_dict({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000003", "briefTitle": "Drug X in NSCLC"},
+        "eligibilityModule": {"eligibilityCriteria": "Inclusion Criteria:\n\n* PD-L1 TPS ≥ 50%\n* PD-L1 CPS ≥ 10\n"}}})
+    questions = eligibility_questions(study)
+    labels = {q.key: q.label for q in questions if q.kind == "lab"}
+    assert labels == {"lab.pd_l1": "PD-L1 tumour proportion score (TPS)",
+                      "lab.pd_l1_cps": "PD-L1 combined positive score (CPS)"}
+    patient = patient_from_fields(answers_to_fields(questions, {"lab.pd_l1": "80", "lab.pd_l1_cps": "5"}))
+    statuses = [v.status for v in assess(study, patient) if v.source != "structured"]
+    assert statuses == ["met", "not_met"]
+

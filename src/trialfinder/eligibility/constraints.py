@@ -245,12 +245,15 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
     return found
 
 
+_ALLOWED = r"(?:(?:is|are|may\s+be|will\s+be)\s+)?(?:allowed|permitted|acceptable|accepted|eligible)\b"
 _PERFORMANCE = re.compile(
     r"(?P<scale>\bECOG\b|Eastern\s+Cooperative\s+Oncology\s+Group|\bZubrod\b|\bWHO\b(?=[^.;]{0,30}performance|\s*PS)|"
     r"World\s+Health\s+Organi[sz]ation(?=[^.;]{0,30}performance)|\bKarnofsky\b|\bKPS\b|\bLansky\b|"
     r"performance\s+status|\bPS\b)"
     r"(?P<filler>[^0-9;]{0,45}?)"
-    rf"(?P<numbers>\d{{1,3}}(?:\s*%?\s*(?:-|–|to|,|or|and|,\s*or)\s*\d{{1,3}})*)\s*%?",
+    # a number after a comma that an allowance follows is not in the list ("ECOG 0-2, 3 allowed if ...")
+    rf"(?P<numbers>\d{{1,3}}(?:\s*%?\s*(?:(?:-|–|to|or|and|,\s*or)\s*\d{{1,3}}|,\s*\d{{1,3}}(?!\d|\s*%?\s*{_ALLOWED})))*)"
+    r"\s*%?",
     re.IGNORECASE,
 )
 
@@ -258,7 +261,10 @@ _PERFORMANCE = re.compile(
 def extract_performance(text: str, kind: str = "inclusion") -> list[PerformanceConstraint]:
     """Performance status ranges: ECOG/Zubrod/WHO (0-5) and Karnofsky/Lansky (0-100)."""
     found: list[PerformanceConstraint] = []
+    allowed_until = 0
     for match in _PERFORMANCE.finditer(text):
+        if match.start() < allowed_until:
+            continue  # "(ECOG 3-4 acceptable if ...)": read already, as the allowance of the range before it
         scale_name = re.sub(r"\s+", " ", match.group("scale"))
         if re.search(r"\b(?:grade|NYHA|class|years?|months?|weeks?|score\s+of\s+the)\b", match.group("filler"), re.I):
             continue
@@ -295,6 +301,7 @@ def extract_performance(text: str, kind: str = "inclusion") -> list[PerformanceC
         if allowance:
             extra = [float(n) for n in re.findall(r"\d{1,3}", allowance.group("numbers"))]
             if all(n <= top for n in extra):
+                allowed_until = allowance.end()
                 # "(70-80% allowed if due to disease)": a wider range open to some patients only
                 found.append(replace(found[-1], span=(allowance.start("numbers"), allowance.end()),
                                      text=text[allowance.start("numbers") : allowance.end()], hypothetical=True,
@@ -304,8 +311,8 @@ def extract_performance(text: str, kind: str = "inclusion") -> list[PerformanceC
 
 # "ECOG 0-1 (2 allowed if due to the tumour)", "KPS >= 80% (70% permitted for ...)"
 _PERFORMANCE_ALLOWANCE = re.compile(
-    r"\s*[(\[,;]\s*(?:or\s+)?(?:(?:ECOG|KPS|Karnofsky|PS)\s+)?(?P<numbers>\d{1,3}(?:\s*%?\s*(?:-|–|to|or|and)\s*\d{1,3})*)"
-    r"\s*%?\s*(?:(?:is|are|may\s+be|will\s+be)\s+)?(?:allowed|permitted|acceptable|accepted|eligible)\b",
+    r"\s*(?:[,;]\s*)?[(\[,;]\s*(?:or\s+)?(?:(?:ECOG|KPS|Karnofsky|PS)\s+)?(?P<numbers>\d{1,3}(?:\s*%?\s*(?:-|–|to|or|and)\s*\d{1,3})*)"
+    rf"\s*%?\s*{_ALLOWED}",
     re.IGNORECASE)
 
 
@@ -684,7 +691,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             mention_type == "therapy" and any(_same_clause(text, end, w.span[0]) for w in windows))
         # "Patients with brain metastases must be stable", "Prior radiotherapy must have been completed 4 weeks
         # before": a rule for those who have it, not a demand that everyone has it
-        hypothetical = context.hypothetical or _about_a_subgroup(text, start, end) or (
+        hypothetical = context.hypothetical or _about_a_subgroup(text, start, end) or bool(_ALLOWED_FOR.search(before)) or (
             mention_type == "therapy" and _rule_on_a_prior_treatment(text, start, end))
         found.append(MentionConstraint(
             type=mention_type, span=(start, end), text=surface,
@@ -702,6 +709,12 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         key = (constraint.type, constraint.concept or constraint.term, constraint.polarity, constraint.hypothetical)
         unique.setdefault(key, constraint)
     return list(unique.values())
+
+
+# "60% acceptable for patients with brain metastases": whom an allowance is for
+_ALLOWED_FOR = re.compile(
+    r"\b(?:allowed|permitted|acceptable|accepted|eligible)\s+(?:only\s+)?(?:for|in)\s+(?:patients|subjects|"
+    r"participants|those|people|individuals|persons)\s+(?:with|who\s+have)\s+(?:[\w\-]+\s+){0,3}$", re.IGNORECASE)
 
 
 def _last_word_start(text: str, start: int, end: int) -> int:

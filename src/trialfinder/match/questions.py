@@ -77,7 +77,8 @@ def eligibility_questions(study: Study) -> list[Question]:
 _LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count", "hba1c": "HbA1c",
               "egfr": "eGFR", "ast": "AST", "alt": "ALT", "inr": "INR", "aptt": "aPTT", "bmi": "BMI",
               "lvef": "LVEF (ejection fraction)", "qtc": "QTc", "psa": "PSA", "tsh": "TSH", "ldl": "LDL cholesterol",
-              "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2"}
+              "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2",
+              "pd_l1": "PD-L1 tumour proportion score (TPS)", "pd_l1_cps": "PD-L1 combined positive score (CPS)"}
 
 
 _MARKER_QUESTIONS = {
