@@ -63,6 +63,11 @@ BIOMARKER_HELD_OUT = "2026-12-03-biomarkers-held-out"
 # after the last lab change and scored once: P 0.943 / R 0.862 (the code before the lab changes: 0.877 / 0.862).
 LAB_BATCH = "2026-12-04-labs"
 LAB_HELD_OUT = "2026-12-04-labs-held-out"
+# Criteria that hold a rating-scale threshold (MMSE, MoCA, EDSS, NIHSS, HAM-D, MADRS, PHQ-9, MELD, intraocular
+# pressure ...; one per study, drawn from the shared records), labelled for lab constraints only before the scales
+# were read. The code before the change found none of them; they were then used to develop it (the Mini-Mental
+# spellings, "a score of < 23 on the MMSE"), so they are development data.
+SCALE_BATCH = "2026-12-06-scales"
 
 
 def load_labels(path: Path = DEFAULT_LABELS) -> list[dict[str, Any]]:
@@ -247,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     biomarker_held_out = [row for row in labels if row.get("batch") == BIOMARKER_HELD_OUT]
     lab_batch = [row for row in labels if row.get("batch") == LAB_BATCH]
     lab_held_out = [row for row in labels if row.get("batch") == LAB_HELD_OUT]
+    scale_batch = [row for row in labels if row.get("batch") == SCALE_BATCH]
     original = [row for row in labels if row.get("batch") not in {FRESH_BATCH, BIOMARKER_BATCH, BIOMARKER_HELD_OUT,
-                                                                   LAB_BATCH, LAB_HELD_OUT}]
+                                                                   LAB_BATCH, LAB_HELD_OUT, SCALE_BATCH}]
     development = [row for row in original if not is_held_out(row["nct_id"])]
     held_out = [row for row in original if is_held_out(row["nct_id"])]
     runs = [
@@ -270,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
                      score(lab_batch)))
     if lab_held_out:
         runs.append(("lab held-out batch (labelled after the last lab change)", lab_held_out, score(lab_held_out)))
+    if scale_batch:
+        runs.append(("rating-scale batch (criteria holding a rating-scale threshold, scored for labs only; development "
+                     "data)", scale_batch, score(scale_batch)))
     if not args.no_mining:
         from mine_eligibility_terms import mine
 

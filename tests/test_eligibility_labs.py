@@ -194,3 +194,61 @@ def test_the_eligibility_panel_asks_for_the_pd_l1_score_by_name() -> None:
     statuses = [v.status for v in assess(study, patient) if v.source != "structured"]
     assert statuses == ["met", "not_met"]
 
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("MMSE score ≥ 20", [("mmse", ">=", 20.0, 20.0, "points", "require")]),
+    ("HAM-D17 total score ≥ 18", [("hamd", ">=", 18.0, 18.0, "points", "require")]),
+    ("HAM-A total score of at least 20", [("hama", ">=", 20.0, 20.0, "points", "require")]),
+    ("CDR-SB ≥ 2.5", [("cdr_sb", ">=", 2.5, 2.5, "points", "require")]),
+    ("modified Rankin Scale score ≤ 1", [("modified_rankin", "<=", 1.0, 1.0, "points", "require")]),
+    # intraocular pressure is in mmHg whether or not the unit is written
+    ("IOP > 30", [("iop", ">", 30.0, 30.0, "mmHg", "require")]),
+    ("Intraocular pressure ≥ 21 mmHg in the study eye", [("iop", ">=", 21.0, 21.0, "mmHg", "require")]),
+    # a part of a scale is not its total
+    ("PANSS positive subscale score ≥ 4", []),
+])
+def test_rating_scales_are_unitless_scores(text: str, expected: list[tuple]) -> None:
+    assert labs(text) == expected
+
+
+def test_a_note_gives_its_rating_scale_scores() -> None:
+    profile = profile_from_text("Mrs. Jones, 72, has Alzheimer disease: MMSE 22/30, CDR 1; HAM-A: 20; "
+                                "intraocular pressure 28 mmHg.")
+    assert {name: (lab.normalized_value, lab.normalized_unit) for name, lab in profile.labs.items()} == {
+        "mmse": (22.0, "points"), "cdr": (1.0, "points"), "hama": (20.0, "points"), "iop": (28.0, "mmHg")}
+
+
+def test_rating_scale_thresholds_are_checked() -> None:
+    study = study_from_dict({"protocolSection": {
+        "identificationModule": {"nctId": "NCT00000004", "briefTitle": "Drug Y in mild Alzheimer disease"},
+        "eligibilityModule": {"eligibilityCriteria": "Inclusion Criteria:\n\n* MMSE score of 18-26 at screening\n"
+                                                     "\nExclusion Criteria:\n\n* HAM-D score > 12\n"}}})
+    note = as_patient("A 74-year-old man with Alzheimer disease, MMSE 22, HAM-D 8.")
+    in_range = [v.status for v in assess(study, note) if v.source != "structured"]
+    assert in_range == ["met", "met"]
+    out_of_range = [v.status for v in assess(study, as_patient({"age": 74, "labs": {"MMSE": "27", "HAM-D": "14"}}))
+                    if v.source != "structured"]
+    assert out_of_range == ["not_met", "not_met"]
+
+
+@pytest.mark.parametrize(("text", "polarity"), [
+    ("Patients must not have serious cognitive deficits (defined as a mini-mental state exam score of 20 or less).",
+     "forbid"),
+    ("Must not have uncontrolled hypertension (SBP > 160 mmHg)", "forbid"),
+    # a requirement after the negation is still one
+    ("Patients must have adequate renal function (creatinine < 1.5 mg/dL)", "require"),
+])
+def test_a_threshold_defining_what_a_patient_must_not_have_forbids_it(text: str, polarity: str) -> None:
+    assert [row[-1] for row in labs(text)] == [polarity]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the score comes before the scale it is on
+    ("A score of < 23 on the Mini-Mental State Exam", [("mmse", "<", 23.0, 23.0, "points", "require")]),
+    ("Score > 16 on the 17-item HRSD", [("hamd", ">", 16.0, 16.0, "points", "require")]),
+    ("a score of 24 or more on the MoCA", [("moca", ">=", 24.0, 24.0, "points", "require")]),
+    # a score on a scale not read, or a number that is no score, gives nothing
+    ("a score of 3 on the Clinical Global Impression scale", []),
+])
+def test_a_score_written_before_its_scale_is_read(text: str, expected: list[tuple]) -> None:
+    assert labs(text) == expected

@@ -850,7 +850,8 @@ _LAB_NEGATION = re.compile(rf"\b(?:no|not(?!\s+{LEFT_OPEN}\b)|without|absence\s+
                            re.IGNORECASE)
 # "No measured fever (defined as body temperature >= 38.0 C)": the threshold defines a finding the criterion negates
 _NEGATED_FINDING = re.compile(
-    r"^\W*(?:no|without|absence\s+of|free\s+of)\b(?!\s+(?:more|less|greater|fewer|higher|lower)\b)", re.IGNORECASE)
+    r"^\W*(?:no|without|absence\s+of|free\s+of|(?:(?:patients|subjects|participants)\s+)?(?:must|should|may|do|does)"
+    r"\s+not\s+have)\b(?!\s+(?:more|less|greater|fewer|higher|lower)\b)", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"[.;:]\s|\b[a-z]\.\s")
 _WITH_A_MEASURE = re.compile(r"\s*,?\s*(?:with|as\s+(?:evidenced|indicated|shown)\s+by)\b", re.IGNORECASE)
 _DEFINITION_OPENER = re.compile(r"\(|\bdefined\s+(?:as|by)\b|\bi\.\s?e\.", re.IGNORECASE)
@@ -864,8 +865,10 @@ def _defines_negated_finding(text: str, start: int) -> bool:
     ("No severe liver disease (ALT > 5 x ULN)", "No uncontrolled hypertension, defined as SBP > 160 or DBP > 90"),
     not a later sentence, a requirement ("must have adequate function (LVEF >= 50%)") or an exception."""
     before = text[:start]
-    if start > 200 or not _NEGATED_FINDING.match(text) or _SENTENCE_BREAK.search(before) \
-            or _NOT_A_DEFINITION.search(before):
+    negated_finding = _NEGATED_FINDING.match(text)
+    # the "must" of "Patients must not have ..." is the negation itself, not a requirement after it
+    if start > 200 or not negated_finding or _SENTENCE_BREAK.search(before) \
+            or _NOT_A_DEFINITION.search(before, negated_finding.end()):
         return False
     opener = None
     for opener in _DEFINITION_OPENER.finditer(before):

@@ -148,6 +148,7 @@ _CONVERSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "egfr": ("mL/min", {"mL/min": 1.0}),
     "bmi": ("kg/m2", {"kg/m2": 1.0}),
     "hba1c": ("%", {"%": 1.0}),
+    "iop": ("mmHg", {"mmHg": 1.0}),
 }
 
 
@@ -180,6 +181,8 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
         return (value, "ratio") if unit is None else (None, None)
     if analyte == "temperature":
         return _celsius(value, unit)
+    if analyte in RATING_SCALES:
+        return (value, "points") if unit in {None, "points"} else (None, None)
     if analyte in _SCORE_UNITS and unit in {None, "%"}:
         # the tumour proportion score is a percentage; the combined positive score a number, written now and then
         # with a stray per cent sign
@@ -192,7 +195,7 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
     if analyte in _CONVERSIONS:
         canonical, factors = _CONVERSIONS[analyte]
         if unit is None:
-            return (value, canonical) if analyte in {"bmi", "hba1c"} else (None, None)
+            return (value, canonical) if analyte in {"bmi", "hba1c", "iop"} else (None, None)
         if unit in factors:
             return round(value * factors[unit], 4), canonical
         return None, None
@@ -200,6 +203,9 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
 
 
 _SCORE_UNITS = {"pd_l1": "%", "pd_l1_cps": "CPS"}
+# rating scales score in points with no unit; a unit after the number ("MMSE 24 mg") means something else was read
+RATING_SCALES = frozenset({"mmse", "moca", "cdr_sb", "cdr", "edss", "nihss", "modified_rankin", "hamd", "hama",
+                           "madrs", "phq9", "gad7", "bdi", "ymrs", "panss", "meld", "das28"})
 
 
 def _celsius(value: float, unit: str | None) -> tuple[float | None, str | None]:
@@ -254,6 +260,8 @@ _FILLER_STOP = re.compile(
     # "EGFR exon 19 deletion", "EGFR-mutant NSCLC stage 4": the gene, not the kidney's filtration rate
     r"exons?|codons?|mutations?|mutant|mutated|deletions?|insertions?|variants?|amplifi\w*|fusions?|"
     r"rearrange\w*|stage|lines?|"
+    # "PANSS positive subscale score >= 4", "HAM-D item 3 >= 2": a part of the scale, not its total
+    r"subscales?|sub-scales?|items?|domains?|"
     # "HbA1c change > 0.9%", "a decrease in eGFR of more than 30%": a change of the value, not the value
     r"changes?|increases?|decreases?|reductions?|drops?|rises?|declines?|variations?|fluctuations?)\b", re.I)
 
@@ -268,12 +276,35 @@ def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabRea
         following = mentions[index + 1] if index + 1 < len(mentions) else None
         if following and _ANALYTE_JOINER.match(text[mention.end() : following.start()]):
             continue
-        for reading in _reading_after(text, group, require_comparator):
+        after = _reading_after(text, group, require_comparator) or _score_before(text, group[-1], require_comparator)
+        for reading in after:
             # "alanine aminotransferase [ALT] greater than ...": both names end on the one threshold, read once
             if not any(_same_threshold(reading, earlier) for earlier in readings):
                 readings.append(reading)
         group = []
     return readings
+
+
+# "a score of < 23 on the Mini-Mental State Exam", "score > 16 on the 17-item HRSD": a scale's score written first
+_SCORE_BEFORE = re.compile(
+    rf"\bscores?\s+(?:of\s+)?(?:(?P<comparator>{COMPARATOR})\s*)?(?P<value>{NUMBER})"
+    r"(?P<post>\s+(?:or|and)\s+(?:greater|more|higher|above|over|less|lower|below|fewer|under))?"
+    r"\s+(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:\d+[\s\-]item\s+)?$",
+    re.IGNORECASE)
+
+
+def _score_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
+    analytes = [name for name in _analytes_named(mention.group(0)) if name in RATING_SCALES]
+    score = _SCORE_BEFORE.search(text[max(0, mention.start() - 80) : mention.start()])
+    if not analytes or not score:
+        return []
+    comparator = (score.group("comparator") and comparator_of(score.group("comparator"))) or (
+        score.group("post") and post_comparator(score.group("post")))
+    if not comparator and require_comparator:
+        return []
+    start = max(0, mention.start() - 80) + score.start()
+    return [LabReading(analytes[0], comparator or "=", parse_number(score.group("value")), None, None, start,
+                       mention.end())]
 
 
 def _same_threshold(one: LabReading, other: LabReading) -> bool:

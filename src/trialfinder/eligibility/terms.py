@@ -265,6 +265,31 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "pd_l1_cps": ("pd-l1 combined positive score", "pd-l1 cps", "combined positive score", "cps"),
     "pd_l1": ("pd-l1 tumor proportion score", "pd-l1 tumour proportion score", "pd-l1 tps", "pd-l1 expression",
               "tumor proportion score", "tumour proportion score", "tps", "pd-l1", "pdl1"),
+    # clinical rating scales, read as unitless scores ("MMSE >= 20", "EDSS 0-5.5", "HAM-A total score of 20");
+    # each version with its own range is its own analyte (the CDR sum of boxes is not the global CDR)
+    "mmse": ("mini-mental state examination", "mini mental state examination", "mini-mental status examination",
+             "mini-mental state exam", "mini mental state exam", "mini-mental status exam", "mini mental status exam",
+             "folstein mini-mental state", "mini-mental", "mini mental", "mmse"),
+    "moca": ("montreal cognitive assessment", "moca"),
+    "cdr_sb": ("clinical dementia rating sum of boxes", "cdr sum of boxes", "cdr-sb", "cdr-sob", "cdrsb"),
+    "cdr": ("clinical dementia rating global score", "clinical dementia rating", "cdr global score", "cdr-gs", "cdr"),
+    "edss": ("kurtzke expanded disability status scale", "expanded disability status scale", "edss"),
+    "nihss": ("national institutes of health stroke scale", "nih stroke scale", "nihss"),
+    "modified_rankin": ("modified rankin scale", "modified rankin score", "modified rankin", "rankin scale"),
+    "hamd": ("hamilton depression rating scale", "hamilton rating scale for depression", "hamilton depression scale",
+             "ham-d17", "ham-d-17", "hamd-17", "hamd17", "hdrs-17", "hdrs17", "ham-d", "hamd", "hdrs", "hrsd"),
+    # not "HAMA": in the registry that is as often the human anti-mouse antibody ("HAMA titer < 1,000 U/mL")
+    "hama": ("hamilton anxiety rating scale", "hamilton anxiety scale", "hamilton rating scale for anxiety", "ham-a"),
+    "madrs": ("montgomery-asberg depression rating scale", "montgomery-åsberg depression rating scale",
+              "montgomery asberg depression rating scale", "madrs"),
+    "phq9": ("patient health questionnaire-9", "patient health questionnaire 9", "phq-9", "phq9", "phq 9"),
+    "gad7": ("generalized anxiety disorder-7", "generalized anxiety disorder 7-item", "gad-7", "gad7"),
+    "bdi": ("beck depression inventory-ii", "beck depression inventory", "bdi-ii", "bdi"),
+    "ymrs": ("young mania rating scale", "ymrs"),
+    "panss": ("positive and negative syndrome scale", "panss total score", "panss"),
+    "meld": ("model for end-stage liver disease", "model for end stage liver disease", "meld-na", "meld"),
+    "das28": ("disease activity score 28", "das28-esr", "das28-crp", "das-28", "das28", "das 28"),
+    "iop": ("intraocular pressure", "intra-ocular pressure", "iop"),
 }
 
 # Lab names that stand for several analytes: a threshold on "transaminases" bounds AST and ALT alike.

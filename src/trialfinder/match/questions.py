@@ -78,7 +78,12 @@ _LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count
               "egfr": "eGFR", "ast": "AST", "alt": "ALT", "inr": "INR", "aptt": "aPTT", "bmi": "BMI",
               "lvef": "LVEF (ejection fraction)", "qtc": "QTc", "psa": "PSA", "tsh": "TSH", "ldl": "LDL cholesterol",
               "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2",
-              "pd_l1": "PD-L1 tumour proportion score (TPS)", "pd_l1_cps": "PD-L1 combined positive score (CPS)"}
+              "pd_l1": "PD-L1 tumour proportion score (TPS)", "pd_l1_cps": "PD-L1 combined positive score (CPS)",
+              "mmse": "MMSE score", "moca": "MoCA score", "cdr_sb": "CDR sum of boxes", "cdr": "CDR global score",
+              "edss": "EDSS score", "nihss": "NIHSS score", "modified_rankin": "Modified Rankin Scale score",
+              "hamd": "HAM-D score", "hama": "HAM-A score", "madrs": "MADRS score", "phq9": "PHQ-9 score",
+              "gad7": "GAD-7 score", "bdi": "BDI score", "ymrs": "YMRS score", "panss": "PANSS total score",
+              "meld": "MELD score", "das28": "DAS28 score", "iop": "Intraocular pressure"}
 
 
 _MARKER_QUESTIONS = {
