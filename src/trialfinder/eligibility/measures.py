@@ -295,16 +295,18 @@ _SCORE_BEFORE = re.compile(
 
 def _score_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
     analytes = [name for name in _analytes_named(mention.group(0)) if name in RATING_SCALES]
-    score = _SCORE_BEFORE.search(text[max(0, mention.start() - 80) : mention.start()])
-    if not analytes or not score:
+    if not analytes:
+        return []
+    window_start = max(0, mention.start() - 80)
+    score = _SCORE_BEFORE.search(text[window_start : mention.start()])
+    if not score:
         return []
     comparator = (score.group("comparator") and comparator_of(score.group("comparator"))) or (
         score.group("post") and post_comparator(score.group("post")))
     if not comparator and require_comparator:
         return []
-    start = max(0, mention.start() - 80) + score.start()
-    return [LabReading(analytes[0], comparator or "=", parse_number(score.group("value")), None, None, start,
-                       mention.end())]
+    return [LabReading(analytes[0], comparator or "=", parse_number(score.group("value")), None, None,
+                       window_start + score.start(), mention.end())]
 
 
 def _same_threshold(one: LabReading, other: LabReading) -> bool:
