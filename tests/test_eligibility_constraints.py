@@ -246,6 +246,27 @@ def test_names_outside_the_lexicon_by_their_shape() -> None:
     assert {"brain metastases", "meningeal metastases"} <= set(found)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # the word before "or" ends a name of its own: the head noun after "or" is not shared with it
+    ("Use of anticoagulants or thrombolytic agent", {"anticoagulants", "thrombolytic agent"}),
+    ("high blood pressure and antihypertensive drug treatment", {"high blood pressure",
+                                                                 "antihypertensive drug treatment"}),
+    # a functional class or a comparison is no kind of the disease
+    ("New York Heart Association grade III or greater congestive heart failure", {"congestive heart failure"}),
+    ("NYHA class III or IV heart failure", {"heart failure"}),
+])
+def test_a_head_noun_is_shared_only_with_a_modifier(text: str, expected: set[str]) -> None:
+    assert set(_mentions(text, "exclusion")) == expected
+
+
+@pytest.mark.parametrize(("text", "concept"), [
+    ("type II diabetes mellitus", "type 2 diabetes"), ("Type I diabetes mellitus", "type 1 diabetes"),
+    ("diabetes mellitus type II", "type 2 diabetes"), ("diabetes mellitus type I", "type 1 diabetes"),
+])
+def test_diabetes_types_in_roman_numerals_keep_their_type(text: str, concept: str) -> None:
+    assert [c.concept for c in extract_constraints(text) if isinstance(c, MentionConstraint)] == [concept]
+
+
 def test_reference_events_tests_and_exception_lists() -> None:
     # the procedure dates the criterion; nobody is asked to have it
     assert _mentions("At least 18 years of age at the time of planned surgery.") == {}

@@ -34,6 +34,18 @@ def labs(text: str, kind: str = "inclusion") -> list[tuple]:
     ("WBC ≥ 3.0 x 10(9)/L", [("wbc", ">=", 3.0, 3000.0, "/µL", "require")]),
     ("ANC ≥ 1.5 x 10*9/L", [("anc", ">=", 1.5, 1500.0, "/µL", "require")]),
     ("WBC ≥ 2 x 10*9*/L", [("wbc", ">=", 2.0, 2000.0, "/µL", "require")]),
+    # giga per litre, as Chinese registrations write cell counts, in either case
+    ("Blood routine: neutrophil≥1.5G/L, platelet count ≥80G/L, hemoglobin ≥90g/L",
+     [("anc", ">=", 1.5, 1500.0, "/µL", "require"), ("platelets", ">=", 80.0, 80000.0, "/µL", "require"),
+      ("hemoglobin", ">=", 90.0, 9.0, "g/dL", "require")]),
+    ("WBC 4.0-10.0 g/L", [("wbc", "between", 4.0, 4000.0, "/µL", "require")]),
+    # a ratio of two values bounds neither of them; the oxygenation ratio is a value of its own
+    ("neutrophil to lymphocyte ratio > 3", []),
+    ("urine albumin/creatinine ratio > 30 mg/g", []),
+    ("urine protein to creatinine ratio < 1", []),
+    ("PaO2/FiO2 ratio < 300", [("pao2_fio2", "<", 300.0, 300.0, "mmHg", "require")]),
+    ("P/F ratio less than 150 mmHg", [("pao2_fio2", "<", 150.0, 150.0, "mmHg", "require")]),
+    ("PaO2 ≤ 70 mmHg", [("pao2", "<=", 70.0, 70.0, "mmHg", "require")]),
     # body temperature, in Celsius or Fahrenheit or a bare number read by its range
     ("Temperature < 38.0°C on day of first study vaccination", [("temperature", "<", 38.0, 38.0, "°C", "require")]),
     ("Body temperature > 38.0 degrees Celsius", [("temperature", ">", 38.0, 38.0, "°C", "require")]),
@@ -252,3 +264,11 @@ def test_a_threshold_defining_what_a_patient_must_not_have_forbids_it(text: str,
 ])
 def test_a_score_written_before_its_scale_is_read(text: str, expected: list[tuple]) -> None:
     assert labs(text) == expected
+
+
+def test_the_oxygenation_ratio_is_checked_apart_from_pao2() -> None:
+    profile = profile_from_text("Intubated for ARDS; PaO2/FiO2 ratio of 180 on PEEP 10.")
+    [ratio_bound] = [c for c in extract_constraints("PaO2/FiO2 ratio < 300") if isinstance(c, ThresholdConstraint)]
+    [pao2_bound] = [c for c in extract_constraints("PaO2 ≤ 70 mmHg") if isinstance(c, ThresholdConstraint)]
+    assert evaluate(ratio_bound, profile).status == "met"
+    assert evaluate(pao2_bound, profile).status == "unknown"

@@ -480,6 +480,8 @@ _MODIFIER_STOP = frozenset({
     "stage", "class", "level", "score", "post", "pre", "would", "could", "stop", "switch", "alternative",
     "specific", "directed", "based", "prevent", "preclude", "prolong", "indication", "potential", "risk", "signs",
     "symptoms", "new", "further", "additional", "standard-of-care", "care", "usual", "cancer-directed",
+    # "NYHA class III or greater heart failure": a class or a comparison, not a kind of the disease
+    "ii", "iii", "iv", "greater", "higher", "worse",
 })
 # Qualifiers that say how bad or how sure, not what: "serious disorders" names nothing checkable.
 _WEAK_MODIFIERS = frozenset({
@@ -699,7 +701,8 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             term=surface.lower(), concept=concept,
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
-    found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint)]
+    name_ends = {constraint.span[1] for constraint in found}
+    found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint, name_ends)]
     found += [replace(constraint, span=(letter[0], letter[1]), text=text[letter[0]:letter[1]], term=letter[2],
                       concept=letter[2])
               for constraint in found if (letter := hepatitis_sibling(text, constraint.span[1], constraint.concept))]
@@ -747,19 +750,25 @@ _ELLIPSIS_BEFORE = re.compile(r"(?P<word>[A-Za-z][A-Za-z\-]{2,})\s*(?:,\s*|\s+)(
                               r"(?P<list_word>[A-Za-z][A-Za-z\-]{2,})\s*/\s*$", re.IGNORECASE)
 
 
-def _elliptical_siblings(text: str, constraint: MentionConstraint) -> list[MentionConstraint]:
-    """ "brain or meningeal metastases" names brain metastases too: the head noun is shared across "or"."""
+def _elliptical_siblings(text: str, constraint: MentionConstraint, name_ends: set[int]) -> list[MentionConstraint]:
+    """ "brain or meningeal metastases" names brain metastases too: the head noun is shared across "or".
+
+    Not when the word before "or" ends a name of its own ("anticoagulants or thrombolytic agent", "high blood
+    pressure and antihypertensive treatment"): then the head belongs to the second name only.
+    """
     words = constraint.text.split()
     if len(words) < 2 or not _HEAD_WORDS.match(words[-1].lower()):
         return []
-    lead = _ELLIPSIS_BEFORE.search(text[max(0, constraint.span[0] - 30) : constraint.span[0]])
+    window_start = max(0, constraint.span[0] - 30)
+    lead = _ELLIPSIS_BEFORE.search(text[window_start : constraint.span[0]])
     if not lead:
         return []
     word = lead.group("word") or lead.group("list_word")
+    word_end = window_start + lead.end("word" if lead.group("word") else "list_word")
     if (word.lower() in _MODIFIER_STOP or word.lower() in _WEAK_MODIFIERS or _HEAD_WORDS.match(word.lower())
-            or _DISEASE_WORD.match(word.lower())):
+            or _DISEASE_WORD.match(word.lower()) or word_end in name_ends):
         return []
-    start = constraint.span[0] - (len(text[max(0, constraint.span[0] - 30) : constraint.span[0]]) - lead.start())
+    start = window_start + lead.start()
     term = f"{word} {words[-1]}".lower()
     return [replace(constraint, span=(start, constraint.span[1]), text=text[start : constraint.span[1]], term=term,
                     concept=concept_of(term, constraint.type) or _lexicon_concept_inside(term, constraint.type))]

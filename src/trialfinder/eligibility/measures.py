@@ -108,6 +108,8 @@ def canonical_unit(raw_unit: str | None) -> str | None:
         per = exponent.group("per").replace("μ", "µ").replace("uL", "µL").replace("mcL", "µL")
         per = "mm3" if per.startswith("mm") else per
         return f"x10^{exponent.group('power')}/{per}"
+    if re.fullmatch(r"G\s*/\s*L", unit):
+        return "x10^9/L"  # giga per litre, as Chinese registrations write cell counts ("platelets ≥ 80 G/L")
     lowered = unit.lower()
     if "normal" in lowered or "uln" in lowered or re.search(r"(?:upper|superior) limit", lowered):
         return "xULN"
@@ -143,6 +145,7 @@ _CONVERSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "glucose": ("mg/dL", {"mg/dL": 1.0, "mmol/L": 18.016}),
     "albumin": ("g/dL", {"g/dL": 1.0, "g/L": 0.1}),
     "pao2": ("mmHg", {"mmHg": 1.0, "kPa": 7.50062}),
+    "pao2_fio2": ("mmHg", {"mmHg": 1.0, "kPa": 7.50062}),
     "weight": ("kg", {"kg": 1.0, "lb": 0.45359237}),
     "creatinine_clearance": ("mL/min", {"mL/min": 1.0}),
     "egfr": ("mL/min", {"mL/min": 1.0}),
@@ -168,6 +171,8 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
             return value * 10 ** (power - 6 if per_litre else power), "/µL"
         if unit in {"/mm3", "/µL"}:
             return value, "/µL"
+        if unit == "g/L":
+            return value * 1000, "/µL"  # grams of cells mean nothing: "G/L" written in lower case
         return None, None
     if analyte == "hba1c" and unit == "mmol/mol":
         return round(value / 10.929 + 2.15, 2), "%"
@@ -195,7 +200,7 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
     if analyte in _CONVERSIONS:
         canonical, factors = _CONVERSIONS[analyte]
         if unit is None:
-            return (value, canonical) if analyte in {"bmi", "hba1c", "iop"} else (None, None)
+            return (value, canonical) if analyte in {"bmi", "hba1c", "iop", "pao2_fio2"} else (None, None)
         if unit in factors:
             return round(value * factors[unit], 4), canonical
         return None, None
@@ -263,7 +268,9 @@ _FILLER_STOP = re.compile(
     # "PANSS positive subscale score >= 4", "HAM-D item 3 >= 2": a part of the scale, not its total
     r"subscales?|sub-scales?|items?|domains?|"
     # "HbA1c change > 0.9%", "a decrease in eGFR of more than 30%": a change of the value, not the value
-    r"changes?|increases?|decreases?|reductions?|drops?|rises?|declines?|variations?|fluctuations?)\b", re.I)
+    r"changes?|increases?|decreases?|reductions?|drops?|rises?|declines?|variations?|fluctuations?|"
+    # "neutrophil to lymphocyte ratio > 3", "albumin/creatinine ratio > 30 mg/g": a ratio of two values, neither one
+    r"ratios?)\b", re.I)
 
 
 def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabReading]:

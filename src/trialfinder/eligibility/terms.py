@@ -8,10 +8,10 @@ from functools import lru_cache
 # concept -> surface forms (lower case). Abbreviations are matched case-sensitively elsewhere only when listed
 # in CASE_SENSITIVE_ABBREVIATIONS, because "MI" or "ALL" are ordinary words in lower case.
 CONDITIONS: dict[str, tuple[str, ...]] = {
-    "type 2 diabetes": ("type 2 diabetes", "type ii diabetes", "type 2 diabetes mellitus", "t2dm", "t2d",
-                        "non-insulin-dependent diabetes", "niddm", "diabetes mellitus type 2", "adult-onset diabetes"),
-    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "type 1 diabetes mellitus", "t1dm", "t1d",
-                        "insulin-dependent diabetes", "iddm", "diabetes mellitus type 1", "juvenile diabetes"),
+    "type 2 diabetes": ("type 2 diabetes", "type ii diabetes", "type 2 diabetes mellitus", "type ii diabetes mellitus", "t2dm", "t2d",
+                        "non-insulin-dependent diabetes", "niddm", "diabetes mellitus type 2", "diabetes mellitus type ii", "adult-onset diabetes"),
+    "type 1 diabetes": ("type 1 diabetes", "type i diabetes", "type 1 diabetes mellitus", "type i diabetes mellitus", "t1dm", "t1d",
+                        "insulin-dependent diabetes", "iddm", "diabetes mellitus type 1", "diabetes mellitus type i", "juvenile diabetes"),
     # "Type 1 or type 2 diabetes" names both types: as one name it is the parent, not type 2 alone
     "diabetes": ("diabetes", "diabetes mellitus", "diabetic", "dm", "type 1 or type 2 diabetes",
                  "type 1 or 2 diabetes", "type i or type ii diabetes", "type i or ii diabetes",
@@ -209,7 +209,7 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
               "glycated haemoglobin", "hba1c", "hba 1c", "hb a1c", "a1c", "hgba1c"),
     "anc": ("absolute neutrophil count", "absolute neutrophils count", "absolute neutrophil value",
             "neutrophil absolute value", "neutrophil absolute count", "absolute neutrophils", "neutrophil count",
-            "neutrophils", "anc",
+            "neutrophils", "neutrophil", "anc",
             "absolute granulocyte count", "granulocyte count", "granulocytes", "agc"),
     "platelets": ("platelet count", "platelets", "platelet", "plt", "plts"),
     "wbc": ("white blood cell count", "white blood cells", "white blood cell", "wbc count", "wbc",
@@ -236,6 +236,9 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "heart_rate": ("resting heart rate", "heart rate", "pulse rate"),
     "qtc": ("qtcf interval", "qtc interval", "qtcf", "qtc", "corrected qt interval", "qt interval"),
     "lvef": ("left ventricular ejection fraction", "ejection fraction", "lvef"),
+    # the oxygenation ratio of ARDS criteria, not PaO2 itself (longer forms win at the same place)
+    "pao2_fio2": ("pao2/fio2 ratio", "pao2/fio2", "pao2 / fio2", "pao2:fio2", "pao2 to fio2 ratio",
+                  "pao2-to-fio2 ratio", "p/f ratio", "pf ratio"),
     "pao2": ("arterial oxygen partial pressure", "pao2", "pa02"),
     "spo2": ("oxygen saturation", "spo2", "sao2", "o2 saturation"),
     # the ratio, not FEV1 itself: "FEV1/FVC < 0.7" bounds the ratio (longer forms win at the same place)

@@ -44,7 +44,7 @@ _GENERIC = frozenset({
 })
 # MeSH ancestors of interventions are mostly chemical or activity classes ("Heterocyclic Compounds",
 # "Environment"); only the pharmacological classes among them are names a criterion uses.
-_DRUG_CLASS = re.compile(r"(?:agents?|inhibitors?|antagonists?|agonists?|blockers?|antibodies|drugs?)$", re.I)
+_DRUG_CLASS = re.compile(r"\b(?:agents?|inhibitors?|antagonists?|agonists?|blockers?|antibodies|drugs?)$", re.I)
 _NOT_A_NAME = re.compile(r"\b(?:by|and|or|arm|group|cohort|dose|level|phase|part|period|version)\b|\d", re.IGNORECASE)
 # Records list "Healthy Volunteers" or "Normal Subjects" among their conditions: a population, not a diagnosis a
 # patient could have or lack.

@@ -78,6 +78,7 @@ _LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count
               "egfr": "eGFR", "ast": "AST", "alt": "ALT", "inr": "INR", "aptt": "aPTT", "bmi": "BMI",
               "lvef": "LVEF (ejection fraction)", "qtc": "QTc", "psa": "PSA", "tsh": "TSH", "ldl": "LDL cholesterol",
               "bun": "BUN", "cd4": "CD4 count", "fev1": "FEV1", "spo2": "Oxygen saturation", "pao2": "PaO2",
+              "pao2_fio2": "PaO2/FiO2 ratio",
               "pd_l1": "PD-L1 tumour proportion score (TPS)", "pd_l1_cps": "PD-L1 combined positive score (CPS)",
               "mmse": "MMSE score", "moca": "MoCA score", "cdr_sb": "CDR sum of boxes", "cdr": "CDR global score",
               "edss": "EDSS score", "nihss": "NIHSS score", "modified_rankin": "Modified Rankin Scale score",
