@@ -254,6 +254,15 @@ def test_names_outside_the_lexicon_by_their_shape() -> None:
     # a functional class or a comparison is no kind of the disease
     ("New York Heart Association grade III or greater congestive heart failure", {"congestive heart failure"}),
     ("NYHA class III or IV heart failure", {"heart failure"}),
+    # the word before "or" stands for the name's first word, not for the whole of what precedes the head
+    ("small or large cell lung cancer", {"small cell lung cancer", "large cell lung cancer"}),
+    ("Recurrent or metastatic breast cancer", {"recurrent breast cancer"}),
+    ("kidney or liver transplant", {"kidney transplant"}),
+    # a noun that ends another phrase is not a second kind of the name
+    ("tumor size ≥1.0 cm in maximum diameter and axillary node-positive breast cancer",
+     {"axillary node-positive breast cancer"}),
+    # what is done with a treatment is no kind of it
+    ("not recovered from adverse events due to a previously administered agent", set()),
 ])
 def test_a_head_noun_is_shared_only_with_a_modifier(text: str, expected: set[str]) -> None:
     assert set(_mentions(text, "exclusion")) == expected

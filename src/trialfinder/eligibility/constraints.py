@@ -482,6 +482,8 @@ _MODIFIER_STOP = frozenset({
     "symptoms", "new", "further", "additional", "standard-of-care", "care", "usual", "cancer-directed",
     # "NYHA class III or greater heart failure": a class or a comparison, not a kind of the disease
     "ii", "iii", "iv", "greater", "higher", "worse",
+    # "a previously administered agent", "ability to tolerate radiation therapy": what is done with it, not a kind
+    "administered", "given", "tolerate", "tolerated", "tolerating",
 })
 # Qualifiers that say how bad or how sure, not what: "serious disorders" names nothing checkable.
 _WEAK_MODIFIERS = frozenset({
@@ -746,6 +748,8 @@ def _negation_carried_forward(found: list[MentionConstraint], kind: str) -> list
     return carried
 
 
+# the endings of words that qualify a noun ("meningeal", "hepatic", "recurrent", "refractory")
+_ADJECTIVE_SHAPE = re.compile(r"(?:al|ic|ous|ive|ary|ar|ed|ent|ant|ile|oid|ine|ian|ory|able|ible)$", re.IGNORECASE)
 _ELLIPSIS_BEFORE = re.compile(r"(?P<word>[A-Za-z][A-Za-z\-]{2,})\s*(?:,\s*|\s+)(?:or|and|and/or)\s+$|"
                               r"(?P<list_word>[A-Za-z][A-Za-z\-]{2,})\s*/\s*$", re.IGNORECASE)
 
@@ -769,7 +773,12 @@ def _elliptical_siblings(text: str, constraint: MentionConstraint, name_ends: se
             or _DISEASE_WORD.match(word.lower()) or word_end in name_ends):
         return []
     start = window_start + lead.start()
-    term = f"{word} {words[-1]}".lower()
+    # the word before "or" stands where the name's first word stands: "small or large cell lung cancer"
+    term = " ".join([word, *words[1:]]).lower()
+    if not (_ADJECTIVE_SHAPE.search(word) or STATE_WORD.fullmatch(word) or concept_of(term, constraint.type)
+            or default_vocabulary().starts_a_name(word)):
+        return []  # "tumor size >= 1 cm in maximum diameter and axillary node-positive breast cancer": a noun of
+        # another phrase, not a second kind of the name
     return [replace(constraint, span=(start, constraint.span[1]), text=text[start : constraint.span[1]], term=term,
                     concept=concept_of(term, constraint.type) or _lexicon_concept_inside(term, constraint.type))]
 

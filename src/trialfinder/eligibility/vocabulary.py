@@ -115,6 +115,10 @@ class Vocabulary:
             lengths.setdefault(words[0], set()).add(len(words))
         return {word: tuple(sorted(counts, reverse=True)) for word, counts in lengths.items()}
 
+    def starts_a_name(self, word: str) -> bool:
+        """Whether some name begins with this word ("liver" begins "liver metastases"; "diameter" begins none)."""
+        return normalize_term(word) in self._lengths_by_first_word
+
     def find(self, text: str) -> list[tuple[int, int, MentionType, str]]:
         """Longest non-overlapping names in text, left to right: (start, end, type, name)."""
         if not self.terms:
