@@ -258,6 +258,9 @@ def test_names_outside_the_lexicon_by_their_shape() -> None:
     ("small or large cell lung cancer", {"small cell lung cancer", "large cell lung cancer"}),
     ("Recurrent or metastatic breast cancer", {"recurrent breast cancer"}),
     ("kidney or liver transplant", {"kidney transplant"}),
+    # a name the criterion allows still ends where it ends: its last word is no modifier of the next name
+    ("Participants with stable conditions, such as diabetes mellitus, hypertension, or cardiac disease, are "
+     "allowed to participate", set()),
     # a noun that ends another phrase is not a second kind of the name
     ("tumor size ≥1.0 cm in maximum diameter and axillary node-positive breast cancer",
      {"axillary node-positive breast cancer"}),
@@ -573,3 +576,12 @@ def test_hepatitis_b_or_c_names_both(text: str) -> None:
 ])
 def test_either_way_phrases_neither_require_nor_forbid(text: str, expected: list[tuple[str, str]]) -> None:
     assert [(c.type, c.polarity) for c in extract_constraints(text)] == expected
+
+
+def test_a_mesh_infection_heading_gives_a_pathogen_name_not_an_adjective() -> None:
+    from trialfinder.eligibility.vocabulary import default_vocabulary, term_key
+
+    terms = default_vocabulary().terms
+    assert {term_key(word) for word in ("papillomavirus", "cytomegalovirus")} <= set(terms)
+    assert not {term_key(word) for word in ("bacterial", "streptococcal", "urinary tract")} & set(terms)
+    assert "bacterial" not in _mentions("Active bacterial or fungal infection", "exclusion")

@@ -46,6 +46,9 @@ def labs(text: str, kind: str = "inclusion") -> list[tuple]:
     ("PaO2/FiO2 ratio < 300", [("pao2_fio2", "<", 300.0, 300.0, "mmHg", "require")]),
     ("P/F ratio less than 150 mmHg", [("pao2_fio2", "<", 150.0, 150.0, "mmHg", "require")]),
     ("PaO2 ≤ 70 mmHg", [("pao2", "<=", 70.0, 70.0, "mmHg", "require")]),
+    # the upper limit written as "times of the normal value" or "upper normal limit"
+    ("Serum creatinine ≥ 1.5 times of the normal value", [("creatinine", ">=", 1.5, 1.5, "xULN", "require")]),
+    ("ALT > 3 times the upper normal limit", [("alt", ">", 3.0, 3.0, "xULN", "require")]),
     # body temperature, in Celsius or Fahrenheit or a bare number read by its range
     ("Temperature < 38.0°C on day of first study vaccination", [("temperature", "<", 38.0, 38.0, "°C", "require")]),
     ("Body temperature > 38.0 degrees Celsius", [("temperature", ">", 38.0, 38.0, "°C", "require")]),

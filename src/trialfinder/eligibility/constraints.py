@@ -20,7 +20,7 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import EXCLUSIVE_KINDS, PARENT_CONCEPTS, concept_of, hepatitis_sibling, lexicon_regex, normalize_term
+from .terms import ADJECTIVE_SHAPE, EXCLUSIVE_KINDS, PARENT_CONCEPTS, concept_of, hepatitis_sibling, lexicon_regex, normalize_term
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
@@ -483,7 +483,7 @@ _MODIFIER_STOP = frozenset({
     # "NYHA class III or greater heart failure": a class or a comparison, not a kind of the disease
     "ii", "iii", "iv", "greater", "higher", "worse",
     # "a previously administered agent", "ability to tolerate radiation therapy": what is done with it, not a kind
-    "administered", "given", "tolerate", "tolerated", "tolerating",
+    "administered", "given", "tolerate", "tolerated", "tolerating", "but", "however", "yet",
 })
 # Qualifiers that say how bad or how sure, not what: "serious disorders" names nothing checkable.
 _WEAK_MODIFIERS = frozenset({
@@ -703,7 +703,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
             term=surface.lower(), concept=concept,
             time_limited=time_limited, qualifiers=mention_states(text, _last_word_start(text, start, end), end),
         ))
-    name_ends = {constraint.span[1] for constraint in found}
+    name_ends = {end for _, end, _, _ in kept}  # a name left out (allowed, ignored) still ends where it ends
     found += [sibling for constraint in found for sibling in _elliptical_siblings(text, constraint, name_ends)]
     found += [replace(constraint, span=(letter[0], letter[1]), text=text[letter[0]:letter[1]], term=letter[2],
                       concept=letter[2])
@@ -748,8 +748,6 @@ def _negation_carried_forward(found: list[MentionConstraint], kind: str) -> list
     return carried
 
 
-# the endings of words that qualify a noun ("meningeal", "hepatic", "recurrent", "refractory")
-_ADJECTIVE_SHAPE = re.compile(r"(?:al|ic|ous|ive|ary|ar|ed|ent|ant|ile|oid|ine|ian|ory|able|ible)$", re.IGNORECASE)
 _ELLIPSIS_BEFORE = re.compile(r"(?P<word>[A-Za-z][A-Za-z\-]{2,})\s*(?:,\s*|\s+)(?:or|and|and/or)\s+$|"
                               r"(?P<list_word>[A-Za-z][A-Za-z\-]{2,})\s*/\s*$", re.IGNORECASE)
 
@@ -775,7 +773,7 @@ def _elliptical_siblings(text: str, constraint: MentionConstraint, name_ends: se
     start = window_start + lead.start()
     # the word before "or" stands where the name's first word stands: "small or large cell lung cancer"
     term = " ".join([word, *words[1:]]).lower()
-    if not (_ADJECTIVE_SHAPE.search(word) or STATE_WORD.fullmatch(word) or concept_of(term, constraint.type)
+    if not (ADJECTIVE_SHAPE.search(word) or STATE_WORD.fullmatch(word) or concept_of(term, constraint.type)
             or default_vocabulary().starts_a_name(word)):
         return []  # "tumor size >= 1 cm in maximum diameter and axillary node-positive breast cancer": a noun of
         # another phrase, not a second kind of the name

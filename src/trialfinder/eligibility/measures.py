@@ -42,7 +42,7 @@ _POST_COMPARATOR = re.compile(
 )
 
 # the upper limit of normal, written out or not ("3 times the upper limit", "ULN", "institutional upper limit of normal")
-_ULN = (r"(?:I?ULN|(?:upper|superior)\s+limits?(?:\s+(?:of\s+)?(?:the\s+)?(?:institutional\s+)?normal(?:ity|\s+range)?)?|normal"
+_ULN = (r"(?:I?ULN|(?:upper|superior)\s+(?:normal\s+)?limits?(?:\s+(?:of\s+)?(?:the\s+)?(?:institutional\s+)?normal(?:ity|\s+range)?)?|normal"
         r"|institutional\s+normal)")
 # "bilirubin <= ULN", "greater than the upper limit of normal": the limit itself (a value of 1),
 # and after a number with no "times" ("1.5 ULN", "twice the upper limit of normal")
@@ -55,7 +55,7 @@ _POWER_OF_TEN = rf"{_TIMES_TEN_TO}(?P<power>{_EXPONENT}){_PER}(?P<per>\S+)"
 TEMPERATURE_UNIT = r"(?:°|º|˚)\s?[CF]\b|degrees?\s+(?:celsius|centigrade|fahrenheit|C\b|F\b)"
 UNIT = (
     rf"(?:{_TIMES_TEN_TO}{_EXPONENT}{_PER}(?:L|l|µL|μL|uL|mcL|mm\^?3|mm³))"
-    rf"|(?:[x×*]|times)\s*(?:the\s+)?(?:institutional\s+)?{_ULN}|{_BARE_ULN}"
+    rf"|(?:[x×*]|times)\s*(?:of\s+)?(?:the\s+)?(?:institutional\s+)?{_ULN}|{_BARE_ULN}"
     rf"|{TEMPERATURE_UNIT}"
     r"|(?:cells?\s*)?/\s*(?:mm\^?3|mm³|µL|μL|uL|mcL|cu\.?\s?mm|cmm)"
     r"|K/(?:µL|μL|uL)"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# the endings of words that qualify a noun ("meningeal", "hepatic", "recurrent", "refractory")
+ADJECTIVE_SHAPE = re.compile(r"(?:al|ic|ous|ive|ary|ar|ed|ent|ant|ile|oid|ine|ian|ory|able|ible)$", re.IGNORECASE)
+
 # concept -> surface forms (lower case). Abbreviations are matched case-sensitively elsewhere only when listed
 # in CASE_SENSITIVE_ABBREVIATIONS, because "MI" or "ALL" are ordinary words in lower case.
 CONDITIONS: dict[str, tuple[str, ...]] = {

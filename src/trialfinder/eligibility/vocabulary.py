@@ -20,7 +20,7 @@ from typing import Literal
 
 from trialfinder.model import Study
 
-from .terms import LAB_ANALYTES, normalize_term
+from .terms import ADJECTIVE_SHAPE, LAB_ANALYTES, normalize_term
 
 MentionType = Literal["condition", "therapy"]
 DEFAULT_VOCABULARY_FILE = Path(__file__).with_name("mined_terms.json")
@@ -84,7 +84,10 @@ def _mesh_variants(term: str) -> Iterator[str]:
         for word in ("cancer", "tumor", "tumour", "carcinoma"):
             yield re.sub(r"(?i)\bneoplasms?\b", word, name)
     if re.search(r"\binfections\b", name, re.IGNORECASE):
-        yield re.sub(r"(?i)\s*\binfections\b", "", name)
+        # "HIV Infections" is HIV; "Bacterial Infections", "Respiratory Tract Infections" leave no name
+        pathogen = re.sub(r"(?i)\s*\binfections\b", "", name).strip()
+        if pathogen and not ADJECTIVE_SHAPE.search(pathogen) and not pathogen.lower().endswith("tract"):
+            yield pathogen
 
 
 def _usable(key: str, mention_type: MentionType) -> bool:
