@@ -20,7 +20,15 @@ from .model import (
     ThresholdConstraint,
     TimeWindowConstraint,
 )
-from .terms import ADJECTIVE_SHAPE, EXCLUSIVE_KINDS, PARENT_CONCEPTS, concept_of, hepatitis_sibling, lexicon_regex, normalize_term
+from .terms import (
+    ADJECTIVE_SHAPE,
+    EXCLUSIVE_KINDS,
+    PARENT_CONCEPTS,
+    concept_of,
+    hepatitis_sibling,
+    lexicon_regex,
+    normalize_term,
+)
 from .vocabulary import Vocabulary, default_vocabulary
 
 _AGE_UNIT = r"(?P<unit>years?|yrs?|y/?o|months?)"
@@ -773,12 +781,13 @@ def _elliptical_siblings(text: str, constraint: MentionConstraint, name_ends: se
     start = window_start + lead.start()
     # the word before "or" stands where the name's first word stands: "small or large cell lung cancer"
     term = " ".join([word, *words[1:]]).lower()
-    if not (ADJECTIVE_SHAPE.search(word) or STATE_WORD.fullmatch(word) or concept_of(term, constraint.type)
+    concept = concept_of(term, constraint.type)
+    if not (ADJECTIVE_SHAPE.search(word) or STATE_WORD.fullmatch(word) or concept
             or default_vocabulary().starts_a_name(word)):
         return []  # "tumor size >= 1 cm in maximum diameter and axillary node-positive breast cancer": a noun of
         # another phrase, not a second kind of the name
     return [replace(constraint, span=(start, constraint.span[1]), text=text[start : constraint.span[1]], term=term,
-                    concept=concept_of(term, constraint.type) or _lexicon_concept_inside(term, constraint.type))]
+                    concept=concept or _lexicon_concept_inside(term, constraint.type))]
 
 
 def extract_biomarkers(text: str, kind: str = "inclusion") -> list[BiomarkerConstraint]:
