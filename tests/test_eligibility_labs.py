@@ -233,6 +233,19 @@ def test_a_note_gives_its_rating_scale_scores() -> None:
         "mmse": (22.0, "points"), "cdr": (1.0, "points"), "hama": (20.0, "points"), "iop": (28.0, "mmHg")}
 
 
+@pytest.mark.parametrize("criterion", [
+    "Montgomery-Asberg Depression Rating Scale (MADRS) score >= 30",
+    "Beck Depression Inventory score > 20",
+    "Hamilton Anxiety Rating Scale total score of 25 or more",
+])
+def test_a_scales_name_is_no_diagnosis(criterion: str) -> None:
+    # a depressed patient is not excluded by the word "Depression" in the name of the score that is the limit
+    constraints = extract_constraints(criterion, "exclusion")
+    assert [c.type for c in constraints] == ["lab"]
+    profile = profile_from_text("Beck Depression Inventory: 12. Hamilton Anxiety Rating Scale 20.")
+    assert profile.diagnoses == () and set(profile.labs) == {"bdi", "hama"}
+
+
 def test_rating_scale_thresholds_are_checked() -> None:
     study = study_from_dict({"protocolSection": {
         "identificationModule": {"nctId": "NCT00000004", "briefTitle": "Drug Y in mild Alzheimer disease"},

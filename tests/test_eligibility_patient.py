@@ -203,6 +203,9 @@ def test_type_1_diabetes_written_with_a_gloss_is_not_met_by_type_2(criterion: st
     ("30-year-old woman with epilepsy since childhood.", "History of seizures", "not_met"),
     # "Type 1 or type 2 diabetes" names both types
     ("Has type 1 (juvenile) diabetes since age 9.", "Type 1 or type 2 diabetes", "not_met"),
+    # suicidal thoughts, behaviour and risk are one thing to ask about
+    ("Has suicidal ideation.", "Current suicidal ideation", "not_met"),
+    ("Denies suicidal thoughts.", "Current suicidal ideation", "met"),
 ])
 def test_names_the_lexicon_keeps_apart(note: str, criterion: str, expected: str) -> None:
     profile = profile_from_text(note)
@@ -333,7 +336,7 @@ def test_the_kidneys_egfr_is_still_read() -> None:
     ("Adenocarcinoma of the lung, PD-L1 TPS 50%.", set()),  # a marker, not Parkinson's disease
     ("Progressed on a PD-1 inhibitor.", set()),
     ("He has PD and RA.", {"pd", "ra"}),
-    ("RA-associated interstitial lung disease.", {"ra", "interstitial lung disease"}),
+    ("RA-associated interstitial lung disease.", {"ra", "ra-associated interstitial lung disease"}),
 ])
 def test_a_marker_named_with_a_disease_abbreviation_is_not_the_disease(note: str, conditions: set[str]) -> None:
     assert {m.term for m in profile_from_text(note).diagnoses} == conditions
@@ -451,3 +454,49 @@ def test_a_named_cancer_is_a_cancer_and_meets_its_own_name() -> None:
 def test_the_neutrophil_absolute_value_is_the_anc() -> None:
     (lab,) = [c for c in extract_constraints("Neutrophil absolute value >= 1.5 x 10^9/L") if c.type == "lab"]
     assert (lab.analyte, lab.normalized_value) == ("anc", 1500)
+
+
+@pytest.mark.parametrize(("note", "criterion", "expected"), [
+    # one kind of surgery is not another: LASIK is no cataract surgery, but it is surgery
+    ("Has prior LASIK surgery.", "History of cataract surgery", "unknown"),
+    ("Has prior LASIK surgery.", "Prior surgery of any kind", "not_met"),
+    ("She underwent cataract surgery in 2019.", "History of cataract surgery", "not_met"),
+    # "no cataract surgery" rules out that kind only; "no surgery" rules out every kind
+    ("No prior cataract surgery.", "History of cataract surgery", "met"),
+    ("No prior cataract surgery.", "Prior surgery of any kind", "unknown"),
+    ("Denies prior surgery.", "History of cataract surgery", "met"),
+    # a short or other spelling of the same kind
+    ("Relapsed after autologous stem cell transplant.", "Previous auto transplant", "not_met"),
+    ("Relapsed after an allogeneic transplant.", "Prior allogenic transplantation", "not_met"),
+    # raised pressure in the eye or the portal vein is no high blood pressure
+    ("Has ocular hypertension.", "History of hypertension", "unknown"),
+    ("Known hypertension on two drugs.", "Portal hypertension", "unknown"),
+])
+def test_a_kind_of_a_thing_answers_only_for_that_kind(note: str, criterion: str, expected: str) -> None:
+    profile = profile_from_text(note)
+    verdicts = [evaluate(c, profile).status for c in extract_constraints(criterion, "exclusion")
+                if c.type in {"condition", "therapy"}]
+    assert verdicts == [expected]
+
+
+def test_a_notes_name_keeps_its_kind_and_not_the_words_around_it() -> None:
+    profile = profile_from_text("Denies hypertension, diabetes. No prior cataract surgery. Had LASIK surgery. "
+                                "PMH: hypothyroidism - schizophrenia - COPD.")
+    assert {m.term for m in profile.absent_conditions} == {"hypertension", "diabetes"}
+    assert {m.term for m in profile.absent_therapies} == {"cataract surgery"}
+    assert {m.term for m in profile.therapies} == {"lasik surgery"}
+    assert {m.term for m in profile.diagnoses} >= {"copd"}
+
+
+@pytest.mark.parametrize(("term", "concept", "kind", "words"), [
+    ("cataract surgery", "surgery", "therapy", {"cataract"}),
+    ("metastatic breast cancer", "breast cancer", "condition", set()),  # a stage, not a kind
+    ("hr+ breast cancer", "breast cancer", "condition", set()),  # the tumour markers judge this
+    ("refused surgery", "surgery", "therapy", set()),  # what was done, not a kind
+    ("nonmelanoma skin cancer", "cancer", "condition", {"nonmelanoma", "skin"}),
+    ("congestive heart failure", "heart failure", "condition", set()),  # a form the lexicon knows
+])
+def test_kind_words(term: str, concept: str, kind: str, words: set[str]) -> None:
+    from trialfinder.eligibility.constraints import kind_words
+
+    assert kind_words(term, concept, kind) == words

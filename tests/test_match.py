@@ -209,6 +209,17 @@ def test_structured_fields_override_text():
         patient_from_fields({"colour": "blue"})
 
 
+def test_a_structured_condition_of_one_kind_answers_for_its_kind():
+    """A typed "pigmentary glaucoma" is some glaucoma, but not the angle-closure kind a criterion asks for."""
+    from trialfinder.eligibility import evaluate, extract_constraints
+
+    profile = patient_from_fields({"conditions": ["pigmentary glaucoma"]}).profile
+    [glaucoma] = extract_constraints("Diagnosis of glaucoma", "inclusion")
+    [closure] = extract_constraints("Angle-closure glaucoma", "inclusion")
+    assert evaluate(glaucoma, profile).status == "met"
+    assert evaluate(closure, profile).status == "unknown"
+
+
 # JSON API and pages ---------------------------------------------------------------------------------------------
 
 

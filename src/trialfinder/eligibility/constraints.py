@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
-from .biomarkers import find_biomarkers
+from .biomarkers import FAMILIES, KNOWN_MARKERS, find_biomarkers
 from .context import LEFT_OPEN, STATE_WORD, MentionContext, mention_context, mention_states
-from .measures import NUMBER, comparator_of, find_lab_readings, normalize_lab, parse_number, post_comparator
+from .measures import (
+    NUMBER,
+    comparator_of,
+    find_lab_readings,
+    normalize_lab,
+    parse_number,
+    post_comparator,
+    rating_scale_names,
+)
 from .model import (
     BiomarkerConstraint,
     Constraint,
@@ -545,18 +554,7 @@ def _shape_mentions(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
 
     def modifiers_start(index: int) -> int:
-        """Index of the first qualifying word before tokens[index] (same clause, not a stop word), weak ones cut."""
-        first = index
-        while first > 0 and index - first < _MAX_MODIFIERS:
-            previous = tokens[first - 1]
-            gap = text[previous.end() : tokens[first].start()]
-            word = previous.group(0).lower().strip("'’-")
-            if gap.strip() not in {"", "-"} or word in _MODIFIER_STOP or any(ch.isdigit() for ch in word) or len(word) < 2:
-                break
-            first -= 1
-        while first < index and tokens[first].group(0).lower().strip("'’-") in _WEAK_MODIFIERS:
-            first += 1
-        return first
+        return _modifiers_start(text, tokens, index)
 
     for index, token in enumerate(tokens):
         word = token.group(0).strip("'’-+")
@@ -620,7 +618,67 @@ _NARROWING_WORDS = frozenset("""metastatic advanced recurrent relapsed refractor
 late stage invasive newly diagnosed chronic acute severe mild moderate uncontrolled active known documented confirmed
 histologically cytologically pathologically persistent progressive symptomatic asymptomatic untreated treated
 previously current prior history of and or with i ii iii iv a b c 1 2 3 4 poorly inadequately well controlled
-clinically significant""".split())
+clinically significant differentiated undifferentiated""".split())
+
+
+def _modifiers_start(text: str, tokens: list[re.Match[str]], index: int,
+                     stop_words: frozenset[str] = frozenset()) -> int:
+    """Index of the first qualifying word before tokens[index] (same clause, not a stop word), weak ones cut."""
+    first = index
+    while first > 0 and index - first < _MAX_MODIFIERS:
+        previous = tokens[first - 1]
+        gap = text[previous.end() : tokens[first].start()]
+        word = previous.group(0).lower().strip("'’-")
+        if (gap.strip() not in {"", "-"} or gap.strip() and gap != gap.strip() or word in _MODIFIER_STOP
+                or word in stop_words or any(ch.isdigit() for ch in word) or len(word) < 2):
+            break
+        first -= 1
+    while first < index and tokens[first].group(0).lower().strip("'’-") in _WEAK_MODIFIERS:
+        first += 1
+    return first
+
+
+def qualified_start(text: str, start: int, stop_words: frozenset[str] = frozenset()) -> int:
+    """Where the words qualifying the name at ``start`` begin ("cataract" in "no prior cataract surgery")."""
+    window = max(0, start - 80)
+    while 0 < window < start and text[window - 1].isalnum():
+        window += 1  # not from the middle of a word
+    tokens = list(_WORD_TOKEN.finditer(text, window, start + 1))
+    index = next((i for i, token in enumerate(tokens) if token.start() == start), None)
+    return start if index is None else tokens[_modifiers_start(text, tokens, index, stop_words)].start()
+
+
+@lru_cache(maxsize=16384)
+def kind_words(term: str, concept: str | None, mention_type: str) -> frozenset[str]:
+    """The words that make a name one kind of its lexicon concept ("cataract" in "cataract surgery", "portal" in
+    "portal hypertension"); none when the name is a form of the concept or only says its stage or state."""
+    if not concept or concept_of(term, mention_type) == concept:
+        return frozenset()
+    for match in lexicon_regex(mention_type).finditer(term):
+        if match.end() == len(term.rstrip()) and concept_of(match.group(0), mention_type) == concept:
+            words = re.findall(r"[a-z0-9]+", term[: match.start()].lower().replace("'s", ""))
+            return frozenset(word for word in words if word not in _NARROWING_WORDS and word not in _MODIFIER_STOP
+                             and word not in _WEAK_MODIFIERS and word not in _MARKER_WORDS
+                             and word not in _NO_KIND and not STATE_WORD.fullmatch(word))
+    return frozenset()
+
+
+# what is done or to come, not what kind: "refused surgery", "developing thyroid cancer", "subsequent transplant"
+_NO_KIND = frozenset("""whom subsequent later future refused refuse refusing developing develop undergone underwent
+undergo""".split())
+# "HR+ breast cancer", "EGFR-mutant NSCLC": the tumour markers judge such words, they make no other disease
+_MARKER_WORDS = frozenset(
+    {word for name in (*KNOWN_MARKERS, *FAMILIES) for word in re.findall(r"[a-z0-9]+", name.lower())}
+    | set("positive negative mutant mutated mutation mutations amplified amplification overexpressing expressing "
+          "wild type wildtype rearranged rearrangement fusion receptor status her2 er pr".split()))
+
+
+def name_concept(term: str, mention_type: str) -> str | None:
+    """A patient's name's lexicon concept, also when words qualify it: "pigmentary glaucoma" is some glaucoma."""
+    if concept := concept_of(term, mention_type):
+        return concept
+    ending = [m for m in lexicon_regex(mention_type).finditer(term) if m.end() == len(term.rstrip())]
+    return concept_of(ending[0].group(0), mention_type) if ending else None
 
 
 def _mention_candidates(text: str, vocabularies: list[Vocabulary]) -> list[tuple[int, int, str, str | None, int]]:
@@ -673,8 +731,11 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
     windows = extract_time_windows(text, kind)
     vocabularies = [default_vocabulary(), *([vocabulary] if vocabulary else [])]
     kept = _resolve_overlaps(_mention_candidates(text, vocabularies))
+    scales = rating_scale_names(text)
     for start, end, mention_type, concept in kept:
         surface = text[start:end]
+        if any(s <= start and end <= e for s, e in scales):
+            continue  # "Montgomery-Asberg Depression Rating Scale": a score's name, no diagnosis
         before = text[max(0, start - 40) : start]
         if mention_type == "condition" and (_names_the_treated_disease(before) or before.lower().endswith("anti-")):
             continue  # "no prior chemotherapy for X", "anti-cancer treatment": the disease a treatment is for

@@ -213,6 +213,12 @@ RATING_SCALES = frozenset({"mmse", "moca", "cdr_sb", "cdr", "edss", "nihss", "mo
                            "madrs", "phq9", "gad7", "bdi", "ymrs", "panss", "meld", "das28"})
 
 
+def rating_scale_names(text: str) -> list[tuple[int, int]]:
+    """Where the text names a rating scale ("Montgomery-Asberg Depression Rating Scale", "HAM-D")."""
+    return [(m.start(), m.end()) for m in lexicon_regex("lab").finditer(text)
+            if any(name in RATING_SCALES for name in _analytes_named(m.group(0)))]
+
+
 def _celsius(value: float, unit: str | None) -> tuple[float | None, str | None]:
     """A body temperature in °C; a bare number is read by its range (30-45 as Celsius, 86-113 as Fahrenheit)."""
     if unit is None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .biomarkers import FAMILIES, BiomarkerStatus, find_biomarkers, variant_matches, variants_conflict
+from .constraints import kind_words, qualified_start
 from .context import RELATIVE, mention_states, note_states, patient_mention_context
-from .measures import find_lab_readings, normalize_lab
+from .measures import find_lab_readings, normalize_lab, rating_scale_names
 from .model import (
     BiomarkerConstraint,
     Constraint,
@@ -52,6 +53,8 @@ class Mention:
     concept: str | None = None
     evidence: str | None = None
     qualifiers: tuple[str, ...] = ()  # states the patient's text puts it in: ("uncontrolled",)
+    # the words that make it one kind of its concept: ("cataract",) for "cataract surgery"
+    kind_words: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ class PatientProfile:
 
 
 def _key(mention: Mention) -> str:
-    return mention.concept or normalize_term(mention.term)
+    """What two mentions share when they name the same thing ("lasik surgery" and "cataract surgery" do not)."""
+    return " ".join([mention.concept or normalize_term(mention.term), *sorted(mention.kind_words)])
 
 
 def _union(first: tuple[Mention, ...], second: tuple[Mention, ...]) -> tuple[Mention, ...]:
@@ -283,6 +287,22 @@ def _state(text: str, pattern: re.Pattern[str]) -> bool | None:
     return None
 
 
+# words of a note that stand before a name without qualifying it ("denies chest pain", "exam revealed aortic
+# stenosis", "2 cm ductal carcinoma")
+_NOTE_WORDS = frozenset("""
+denies denied deny denying reports reported report complains complained complaining presents presented presenting
+shows showed shown show reveals revealed reveled reveal demonstrates demonstrated developed develops confirming
+suggestive consistent uses takes took failed included occasionally occasional rare frequent frequently intermittent
+longstanding long-standing multiple residual he she him they them health positive negative large small cm mm kg
+underwent undergone status s p hx pmh h o exam examination maintain cease suffers suffered suffering experienced
+experiences noted notable likely possibly probable started starting stopped continued continues on off recently
+disease diseases disorder disorders syndrome mellitus pain failure
+""".split())
+
+
+_SPACE = re.compile(r"\s*")
+
+
 def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
     present: dict[str, Mention] = {}
     absent: dict[str, Mention] = {}
@@ -302,7 +322,10 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         if sibling := hepatitis_sibling(text, end, concept_of(surface, kind)):
             spans.append((sibling[0], sibling[1], sibling[2]))
     course = note_states(text) if kind == "condition" else ()
+    scales = rating_scale_names(text)
     for start, end, surface in sorted(spans):
+        if any(s <= start and end <= e for s, e in scales):
+            continue  # "Beck Depression Inventory: 12" is a score, no diagnosis of depression
         context = patient_mention_context(text, start, end)
         if context.ignored or context.hypothetical:
             continue
@@ -310,8 +333,16 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
             # "negative for obstructive pancreatitis" rules out one kind, not every pancreatitis
             continue
         concept = concept_of(surface, kind)
-        mention = Mention(term=surface.lower(), concept=concept, evidence=text[start:end],
-                          qualifiers=tuple(dict.fromkeys((*mention_states(text, start, end), *course))))
+        # the name with the words that qualify it ("cataract surgery", not just "surgery"); the evidence stays the
+        # name the lexicon knows, which is what the condition searches look for
+        qualified = qualified_start(text, start, _NOTE_WORDS)
+        # a list without commas ("anemia pvd hypertension"): the name before is no qualifier of this one
+        if ends := [e for s, e, _ in spans if qualified < e < start and text[e].isspace()]:
+            qualified = _SPACE.match(text, max(ends)).end()
+        term = text[qualified:end].lower()
+        mention = Mention(term=term, concept=concept, evidence=text[start:end],
+                          qualifiers=tuple(dict.fromkeys((*mention_states(text, start, end), *course))),
+                          kind_words=kind_words(term, concept, kind))
         target = absent if context.negated else present
         target.setdefault(_key(mention), mention)
     for key in present:
@@ -440,17 +471,42 @@ def _matches(constraint_concept: str | None, constraint_term: str, mention: Ment
     return wanted == have or normalize_term(constraint_term) == normalize_term(mention.term)
 
 
+def _words(term: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", term.lower().replace("'s", "")))
+
+
+def _same_word(first: str, second: str) -> bool:
+    """One word, spelt out or cut short: "auto" / "autologous", "allogenic" / "allogeneic"."""
+    short, long = sorted((first, second), key=len)
+    return (short == long or len(short) >= 4 and long.startswith(short)
+            or len(short) >= 7 and long[:7] == short[:7] and len(long) - len(short) <= 2)
+
+
+def _has_kind(kind: frozenset[str], term: str) -> bool:
+    """Whether a name says each of the words that make one kind of a thing ("cataract" for cataract surgery)."""
+    words = _words(term)
+    return all(any(_same_word(wanted, word) for word in words) for wanted in kind)
+
+
 def _evaluate_mention(constraint: MentionConstraint, profile: PatientProfile) -> Verdict:
     present = profile.diagnoses if constraint.type == "condition" else profile.therapies
     absent = profile.absent_conditions if constraint.type == "condition" else profile.absent_therapies
-    if hit := next((m for m in present if _matches(constraint.concept, constraint.term, m)), None):
+    # "cataract surgery" is one kind of surgery: the patient's surgery answers it only when it is that kind, and
+    # the patient's "no cataract surgery" answers only a criterion about that kind
+    wanted_kind = kind_words(constraint.term, constraint.concept, constraint.type)
+    hits = [m for m in present if _matches(constraint.concept, constraint.term, m)]
+    if hits and not (hit := next((m for m in hits if _has_kind(wanted_kind, m.term)), None)):
+        return Verdict("unknown", f"patient has {hits[0].term}; whether it is {constraint.term} is not known",
+                       hits[0].evidence)
+    if hits:
         if missing := [state for state in constraint.qualifiers if state not in hit.qualifiers]:
             return Verdict("unknown", f"patient has {hit.term}; whether it is {missing[0]} is not known", hit.evidence)
         if constraint.time_limited and constraint.polarity == "forbid":
             return Verdict("unknown", f"patient has {hit.term}, but its date matters", hit.evidence)
         return _apply_polarity(constraint, True, f"patient has {hit.term}", hit.evidence)
     wanted = constraint.concept or normalize_term(constraint.term)
-    if miss := next((m for m in absent if _key(m) == wanted or _matches(constraint.concept, constraint.term, m)), None):
+    if miss := next((m for m in absent if (_key(m) == wanted or _matches(constraint.concept, constraint.term, m))
+                     and _has_kind(m.kind_words, constraint.term)), None):
         return _apply_polarity(constraint, False, f"patient explicitly has no {miss.term}", miss.evidence)
     others = EXCLUSIVE_KINDS.get(constraint.concept or "", frozenset())
     if other := next((m for m in present if m.concept in others), None):
@@ -544,7 +600,9 @@ def _evaluate_time_window(constraint: TimeWindowConstraint, profile: PatientProf
     # Profiles carry no event dates; the one safe answer is when the event never happened at all.
     if constraint.event_concept:
         absent = (*profile.absent_conditions, *profile.absent_therapies)
-        if miss := next((m for m in absent if m.concept and constraint.event_concept in implied_concepts(m.concept)), None):
+        # "no cataract surgery" says nothing of other surgery
+        if miss := next((m for m in absent if m.concept and not m.kind_words
+                         and constraint.event_concept in implied_concepts(m.concept)), None):
             never = constraint.relation == "within"
             return _apply_polarity(constraint, not never, f"patient never had {miss.term}", miss.evidence)
     return Verdict("unknown", "event dates are not known")

@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from trialfinder.eligibility import LabValue, Mention, PatientProfile, profile_from_text
 from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, BiomarkerStatus, find_biomarkers
+from trialfinder.eligibility.constraints import kind_words, name_concept
 from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text, with_pd_l1_status
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
-from trialfinder.eligibility.terms import LAB_ANALYTES, LAB_GROUPS, concept_of
+from trialfinder.eligibility.terms import LAB_ANALYTES, LAB_GROUPS
 
 # Structured keys a patient file or form may use, beside "text".
 STRUCTURED_KEYS = ("age", "sex", "conditions", "no_conditions", "therapies", "no_therapies", "pregnant",
@@ -151,7 +152,9 @@ def _mentions(values: Any, kind: str) -> tuple[Mention, ...]:
     for value in values:
         term = str(value).strip()
         if term:
-            found.append(Mention(term=term.lower(), concept=concept_of(term, kind), evidence=term))
+            concept = name_concept(term.lower(), kind)
+            found.append(Mention(term=term.lower(), concept=concept, evidence=term,
+                                 kind_words=kind_words(term.lower(), concept, kind)))
     return tuple(found)
 
 
