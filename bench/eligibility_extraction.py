@@ -68,6 +68,11 @@ LAB_HELD_OUT = "2026-12-04-labs-held-out"
 # were read. The code before the change found none of them; they were then used to develop it (the Mini-Mental
 # spellings, "a score of < 23 on the MMSE"), so they are development data.
 SCALE_BATCH = "2026-12-06-scales"
+# Criteria that speak of smoking (one per study, drawn at random from the bench records, leaving out the 40 read
+# while the smoking rules were written), labelled for smoking constraints only before they were scored.
+SMOKING_BATCH = "2026-12-07-smoking"
+# The same, 25 more from other studies, labelled after the smoking rules were settled and scored once.
+SMOKING_HELD_OUT = "2026-12-07-smoking-held-out"
 
 
 def load_labels(path: Path = DEFAULT_LABELS) -> list[dict[str, Any]]:
@@ -144,7 +149,7 @@ def matches(expected: dict[str, Any], constraint: Constraint) -> bool:
         combine = expected.get("combine", "all") if len(expected["markers"]) > 1 else "all"
         return (set(expected["markers"]) == set(constraint.markers) and expected["status"] == constraint.status
                 and combine == constraint.combine and set(expected.get("variants", ())) <= set(constraint.variants))
-    return kind in {"pregnancy", "breastfeeding"}
+    return kind in {"pregnancy", "breastfeeding", "smoking", "ever_smoked"}
 
 
 def score(labels: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -253,8 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     lab_batch = [row for row in labels if row.get("batch") == LAB_BATCH]
     lab_held_out = [row for row in labels if row.get("batch") == LAB_HELD_OUT]
     scale_batch = [row for row in labels if row.get("batch") == SCALE_BATCH]
+    smoking_batch = [row for row in labels if row.get("batch") == SMOKING_BATCH]
+    smoking_held_out = [row for row in labels if row.get("batch") == SMOKING_HELD_OUT]
     original = [row for row in labels if row.get("batch") not in {FRESH_BATCH, BIOMARKER_BATCH, BIOMARKER_HELD_OUT,
-                                                                   LAB_BATCH, LAB_HELD_OUT, SCALE_BATCH}]
+                                                                   LAB_BATCH, LAB_HELD_OUT, SCALE_BATCH,
+                                                                   SMOKING_BATCH, SMOKING_HELD_OUT}]
     development = [row for row in original if not is_held_out(row["nct_id"])]
     held_out = [row for row in original if is_held_out(row["nct_id"])]
     runs = [
@@ -279,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     if scale_batch:
         runs.append(("rating-scale batch (criteria holding a rating-scale threshold, scored for labs only; development "
                      "data)", scale_batch, score(scale_batch)))
+    if smoking_batch:
+        runs.append(("smoking batch (criteria that speak of smoking, scored for smoking only; development data)",
+                     smoking_batch, score(smoking_batch)))
+    if smoking_held_out:
+        runs.append(("smoking held-out batch (labelled after the smoking rules were settled)", smoking_held_out,
+                     score(smoking_held_out)))
     if not args.no_mining:
         from mine_eligibility_terms import mine
 

@@ -265,6 +265,15 @@ def test_api_match_takes_and_reports_biomarkers(api):
     assert bad.status_code == 400 and "HER2" in bad.text
 
 
+def test_api_match_takes_and_reports_smoking(api):
+    read = api.post("/api/match", json={"text": "A 50-year-old woman with chronic cough, 1 ppd smoker."})
+    assert read.status_code == 200 and read.json()["patient"]["smoking"] == "current"
+    given = api.post("/api/match", json={"text": "chronic cough", "smoking": "current", "among": ["NCT90000007"]})
+    trial = given.json()["matches"][0]
+    assert trial["excluded"] and any("nonsmoker" in v["criterion"] and v["hard"] for v in trial["verdicts"])
+    assert api.post("/api/match", json={"text": "cough", "smoking": "sometimes"}).status_code in (400, 422)
+
+
 def test_api_match_rejects_bad_input(api):
     assert api.post("/api/match", json={}).status_code == 400
     assert api.post("/api/match", json={"text": "lung cancer", "near": "Nowhereville Xyzzy"}).status_code == 400
@@ -367,6 +376,10 @@ def test_eligibility_panel(site):
     assert 'name="biomarker.HER2"' in tumour.text and "HER2-positive?" in tumour.text
     answered = site.get("/study/NCT90000009/eligibility", params={"biomarker.HER2": "no", "age": "50"})
     assert answered.status_code == 200 and "Does not fit" in answered.text
+    cough = site.get("/study/NCT90000007/eligibility")  # "Lifelong nonsmoker"
+    assert 'name="smoking"' in cough.text and 'value="former"' in cough.text
+    assert "Does not fit" in site.get("/study/NCT90000007/eligibility", params={"smoking": "current"}).text
+    assert "Does not fit" not in site.get("/study/NCT90000007/eligibility", params={"smoking": "never"}).text
 
 
 def test_one_missing_alternative_does_not_fail_an_inclusion():

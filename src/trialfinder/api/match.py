@@ -30,6 +30,7 @@ class MatchRequest(BaseModel):
     no_therapies: list[str] = Field(default_factory=list, description="Treatments the patient has never had.")
     pregnant: bool | None = None
     breastfeeding: bool | None = None
+    smoking: Literal["current", "former", "never"] | None = Field(None, description="Smokes now, used to, or never.")
     ecog: int | None = Field(None, ge=0, le=5, description="ECOG performance status.")
     karnofsky: int | None = Field(None, ge=0, le=100, description="Karnofsky performance status.")
     labs: dict[str, float | str] = Field(default_factory=dict,
@@ -83,6 +84,9 @@ class PatientSummary(BaseModel):
     absent_conditions: list[str]
     therapies: list[str]
     biomarkers: dict[str, str] = Field(description='Tumour markers read, e.g. {"EGFR": "positive (EXON 19 DELETION)"}.')
+    smoking: str | None = Field(None, description="Smoking as read: current, former, never, not_current (a non-smoker "
+                                                   "who may have smoked before) or ever (a smoking history, now or not "
+                                                   "said).")
 
 
 class MatchResponse(BaseModel):
@@ -101,7 +105,7 @@ def _run_match(svc: Services, body: MatchRequest) -> MatchResponse:
     from trialfinder.search import STATUS_GROUPS
 
     fields = body.model_dump(include={"text", "age", "sex", "conditions", "no_conditions", "therapies",
-                                      "no_therapies", "pregnant", "breastfeeding", "ecog", "karnofsky", "labs",
+                                      "no_therapies", "pregnant", "breastfeeding", "smoking", "ecog", "karnofsky", "labs",
                                       "biomarkers"})
     try:
         patient = patient_from_fields(fields)
@@ -130,6 +134,7 @@ def _run_match(svc: Services, body: MatchRequest) -> MatchResponse:
             age=profile.age_years, sex=profile.sex, conditions=[m.term for m in profile.diagnoses],
             absent_conditions=[m.term for m in profile.absent_conditions], therapies=[m.term for m in profile.therapies],
             biomarkers={marker: result.describe() for marker, result in profile.biomarkers.items()},
+            smoking=profile.smoking,
         ),
         matches=[TrialMatchModel(**item.to_dict()) for item in matches],
     )

@@ -39,7 +39,7 @@ def _expanded_statuses(values: list[str] | None) -> list[str]:
 @app.command()
 def match(
     ctx: typer.Context,
-    patient_file: Annotated[Path, typer.Argument(help="Patient description: plain text, or JSON with \"text\" and/or structured fields (age, sex, conditions, no_conditions, therapies, no_therapies, pregnant, breastfeeding, ecog, karnofsky, labs, biomarkers, location); '-' reads stdin.")],
+    patient_file: Annotated[Path, typer.Argument(help="Patient description: plain text, or JSON with \"text\" and/or structured fields (age, sex, conditions, no_conditions, therapies, no_therapies, pregnant, breastfeeding, smoking, ecog, karnofsky, labs, biomarkers, location); '-' reads stdin.")],
     near: Annotated[Optional[str], typer.Option("--near", help="Only trials with a site near this place (ZIP, city, country or 'lat,lon').")] = None,
     radius: Annotated[str, typer.Option("--radius", help="Distance for --near, e.g. 50mi or 80km.")] = "50mi",
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these overall statuses (repeatable), e.g. RECRUITING, or a group: open, recruiting, closed.")] = None,

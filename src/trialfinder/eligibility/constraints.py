@@ -25,6 +25,7 @@ from .model import (
     PerformanceConstraint,
     Polarity,
     SexConstraint,
+    SmokingConstraint,
     StateConstraint,
     ThresholdConstraint,
     TimeWindowConstraint,
@@ -260,6 +261,100 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
         if real or candidates:
             found.append((real or candidates)[0])
     return found
+
+
+# What a criterion says of smoking, most specific first: each gives the state it asserts and whether it denies it.
+# "Former smoker" asserts both: smoked once, not now.
+_SMOKER = r"(?:cigarette\s+|tobacco\s+)?smokers?"
+_FORMER = r"(?:former|past|previous|prior)[\s\-]+|ex[\s\-]?"
+_SMOKING_FORMS: tuple[tuple[re.Pattern[str], tuple[tuple[str, bool], ...]], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), states) for pattern, states in (
+        (r"\b(?:never[\s\-]+(?:a\s+)?smok(?:ers?|ed)|life[\s\-]?long\s+non[\s\-]?smokers?|never\s+(?:used|smoked)\s+"
+         r"(?:tobacco|cigarettes))\b", (("ever_smoked", True),)),
+        # a recent quit or a pause before entry: "stopped smoking less than 6 months ago", "abstain from smoking for
+        # at least 1 month prior to enrolling"
+        (r"\b(?:(?:stopped|quit)\s+smoking|(?:smoking\s+)?cessation)\s+(?:for\s+)?(?:less|fewer)\s+than\b|"
+         r"\b(?:stopped|quit)\s+smoking\s+within\b", (("smoking", False),)),
+        (r"\b(?:abstain\w*|refrain\w*)\s+from\s+(?:\w+\s+)?smoking\b(?=[^.;]{0,40}\b(?:prior\s+to|before)\s+"
+         r"(?:enrol|screen|randomi|entry|registration|baseline|the\s+study|study\s+entry))", (("smoking", True),)),
+        (rf"\b(?:(?:current|active)\s+or\s+(?:{_FORMER})|(?:{_FORMER})\s*or\s+(?:current|active)|ever)[\s\-]*{_SMOKER}\b|"
+         rf"\b(?:(?:current|active)\s+)?smokers?\s+or\s+(?:{_FORMER})smokers?\b|"
+         rf"\b(?:{_FORMER})smokers?\s+or\s+(?:current\s+)?smokers?\b|"
+         r"\b(?:smoking|tobacco|cigarette)\s+(?:history|exposure)\b|\bhistory\s+of\s+"
+         r"(?:cigarette\s+|tobacco\s+)?(?:smoking|tobacco(?:\s+use)?|cigarette\s+use)\b|\bpack[\s\-]*years?\b|"
+         r"\byears?\s+of\s+(?:cigarette\s+)?smoking\b", (("ever_smoked", False),)),
+        (rf"\b(?:{_FORMER}){_SMOKER}\b|\b(?:quit|stopped)\s+smoking\b", (("ever_smoked", False), ("smoking", True))),
+        (r"\bnon[\s\-]*smok(?:ers?|ing)\b|\bdoes\s+not\s+smoke\b", (("smoking", True),)),
+        (r"\b(?:current|active|regular|daily|heavy)(?:ly)?\s+(?:cigarette\s+|tobacco\s+)?smok(?:ers?|ing)\b|"
+         r"\bcurrently\s+smok(?:es|ing)\b", (("smoking", False),)),
+        # the bare words last: after a history or a quit ("10 years smoking"), they only say more of it
+        (rf"\b{_SMOKER}\b|\b(?:cigarette|tobacco)\s+(?:smoking|use|users?)\b|\bsmok(?:ing|es|e|ed)\b|"
+         r"\buse\s+of\s+(?:tobacco|cigarettes)\b|\bcigarettes?\s+(?:per|a|each|/)\s*day\b", (("smoking", False),)),
+    ))
+_BARE_FORM = len(_SMOKING_FORMS) - 1
+# not the patient's habit: a rule for the visits, a trial about quitting, someone else's smoke, other things smoked
+_NOT_A_HABIT = re.compile(
+    r"\b(?:abstain\w*|refrain\w*|agree\w*|willing\w*|unwilling|able|unable|motivat\w*|desire|want\w*|attempt\w*|"
+    r"cut\s+down|reduce|cessation|second[\s\-]?hand|passive|environmental|expos\w*\s+to\s+(?:the\s+)?(?:tobacco\s+)?smoke|"
+    r"marijuana|cannabis|e-cigarettes?|vap\w+|during\s+the\s+study|while\s+in|quit\s+date|smoke\s+inhalation)\b",
+    re.IGNORECASE)
+# how much is smoked: among the exclusions only heavy smokers are out ("> 20 cigarettes per day"), and an upper
+# bound lets non-smokers in, so neither says smoking or not
+_AMOUNT = re.compile(r"\b(?:\d+|one|two|five|ten|twenty)\+?\s*(?:or\s+more\s+)?(?:cigarettes?|packs?(?![\s\-]*years?))\b|"
+                     r"\bheavy\s+smok", re.IGNORECASE)
+# "at least 10 pack-years" asks for a smoker; "> 10 pack-years" among the exclusions or "less than 10" lets
+# never-smokers in, so an amount of pack-years says "has smoked" only as a lower bound in an inclusion
+_PACK_YEAR_AMOUNT = re.compile(r"\d+\s*\+?[\s\-]*pack[\s\-]*years?", re.IGNORECASE)
+_UPPER_BOUND = re.compile(r"\b(?:less|fewer|under|below|maximum|at\s+most|no\s+more|not\s+more|up\s+to)\b|[<≤]",
+                          re.IGNORECASE)
+# "Age > 35 for smokers", "risk factors such as smoking", "one of: ... smoking", "(e.g., heavy smoker ...)": whom a
+# rule is for, one choice, or an example
+_SMOKING_SCOPE = re.compile(r"\b(?:for|in)\s+(?:current\s+)?smokers\b|\brisk\s+factors?\b|\bone\s+of\b|"
+                            r"\be\.\s?g\.|\bfor\s+example\b|\bsmokers?\s+(?:who|that|unless|if)\b", re.IGNORECASE)
+_SUCH_AS = re.compile(r"\bsuch\s+as\b", re.IGNORECASE)
+_SMOKING_PERIOD = re.compile(r"\b(?:within|in\s+the\s+(?:past|last|previous|prior)|for\s+(?:at\s+least\s+)?\S+\s+"
+                             r"(?:days?|weeks?|months?|years?)|(?:during|for)\s+the\s+(?:past|last|previous|prior)|since|prior\s+"
+                             r"to|less\s+than)\b|\(\s*within", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\bor\b(?!\s+(?:more|greater|less|fewer|longer))", re.IGNORECASE)
+
+
+def extract_smoking(text: str, kind: str = "inclusion") -> list[SmokingConstraint]:
+    """Whether the criterion asks that the patient smokes now ("smoking") or has ever smoked ("ever_smoked")."""
+    first_form = _SMOKING_FORMS[1][0], _SMOKING_FORMS[2][0]
+    if _NOT_A_HABIT.search(first_form[1].sub(" ", first_form[0].sub(" ", text))):
+        return []
+    amount = _AMOUNT.search(text)
+    if amount and (kind == "exclusion" or _UPPER_BOUND.search(text)):
+        return []
+    no_ever = bool(_PACK_YEAR_AMOUNT.search(text)) and (kind == "exclusion" or bool(_UPPER_BOUND.search(text)))
+    scoped = bool(_SMOKING_SCOPE.search(text)) or kind == "inclusion" and bool(_SUCH_AS.search(text))
+    found: dict[str, SmokingConstraint] = {}
+    taken: list[tuple[int, int]] = []
+    forms: set[int] = set()
+    for form, (pattern, states) in enumerate(_SMOKING_FORMS):
+        for match in pattern.finditer(text):
+            if any(match.start() < end and start < match.end() for start, end in taken) or form == _BARE_FORM and forms:
+                continue
+            taken.append((match.start(), match.end()))
+            forms.add(form)
+            context = mention_context(text, match.start(), match.end())
+            if context.ignored or context.permitted:
+                continue
+            time_limited = bool(_SMOKING_PERIOD.search(text, match.start()))
+            for state, denied in states:
+                negated = context.negated != denied
+                if state == "ever_smoked" and time_limited and not denied:
+                    state = "smoking"  # "No history of smoking within the past 3 years": smoking lately
+                if state == "ever_smoked" and no_ever:
+                    continue
+                found.setdefault(state, SmokingConstraint(
+                    type=state, span=(match.start(), match.end()), text=match.group(0),
+                    polarity=_context_polarity(kind, context, negated), negated=negated,
+                    hypothetical=context.hypothetical or scoped, time_limited=time_limited))
+    if len(found) > 1 and _ALTERNATIVE.search(text):
+        # "never-smokers or light ex-smokers": alternatives, which the rules do not weigh against each other
+        return [replace(constraint, hypothetical=True) for constraint in found.values()]
+    return list(found.values())
 
 
 _ALLOWED = r"(?:(?:is|are|may\s+be|will\s+be)\s+)?(?:allowed|permitted|acceptable|accepted|eligible)\b"
@@ -1103,6 +1198,7 @@ def extract_constraints(
         *ages,
         *sexes,
         *extract_pregnancy(criterion_text, kind),
+        *extract_smoking(criterion_text, kind),
         *extract_labs(criterion_text, kind),
         *extract_performance(criterion_text, kind),
         *windows,

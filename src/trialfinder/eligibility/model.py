@@ -8,8 +8,10 @@ from typing import Literal
 Polarity = Literal["require", "forbid"]
 Comparator = Literal["<", "<=", ">", ">=", "=", "between"]
 ConstraintType = Literal[
-    "age", "sex", "pregnancy", "breastfeeding", "lab", "performance", "time_window", "condition", "therapy", "biomarker"
+    "age", "sex", "pregnancy", "breastfeeding", "smoking", "ever_smoked", "lab", "performance", "time_window",
+    "condition", "therapy", "biomarker"
 ]
+SmokingStatus = Literal["current", "former", "never", "not_current", "ever"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +56,16 @@ class SexConstraint(Constraint):
 
 @dataclass(frozen=True, kw_only=True)
 class StateConstraint(Constraint):
-    """Pregnancy or breastfeeding: the assertion is "the patient is pregnant" / "is breastfeeding"."""
+    """A state of the patient: "is pregnant", "is breastfeeding", "smokes now" (smoking), "has ever smoked"
+    (ever_smoked)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmokingConstraint(StateConstraint):
+    """Smoking now ("Current smokers") or ever ("Smoking history of any kind"); ``time_limited`` when a period
+    bounds it ("No smoking within 6 months"), which a former smoker's unknown quit date leaves open."""
+
+    time_limited: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,8 @@ from .model import (
     MentionConstraint,
     PerformanceConstraint,
     SexConstraint,
+    SmokingConstraint,
+    SmokingStatus,
     StateConstraint,
     ThresholdConstraint,
     TimeWindowConstraint,
@@ -84,6 +86,7 @@ class PatientProfile:
     biomarkers: dict[str, BiomarkerResult] = field(default_factory=dict)  # keyed by marker ("EGFR", "HER2")
     pregnant: bool | None = None
     breastfeeding: bool | None = None
+    smoking: SmokingStatus | None = None  # "not_current": a non-smoker who may have smoked; "ever": not said when
     ecog: int | None = None
     karnofsky: int | None = None
     location: str | None = None
@@ -92,7 +95,7 @@ class PatientProfile:
     def merge(self, other: PatientProfile) -> PatientProfile:
         """Combine two profiles; every field that ``other`` knows overrides this profile's value."""
         updates: dict[str, object] = {}
-        for name in ("age_years", "sex", "pregnant", "breastfeeding", "ecog", "karnofsky", "location"):
+        for name in ("age_years", "sex", "pregnant", "breastfeeding", "smoking", "ecog", "karnofsky", "location"):
             if getattr(other, name) is not None:
                 updates[name] = getattr(other, name)
         for name in ("diagnoses", "absent_conditions", "therapies", "absent_therapies"):
@@ -197,6 +200,9 @@ def profile_from_text(text: str) -> PatientProfile:
     sex = _sex_of(text)
     pregnant = _state(text, _PREGNANT)
     breastfeeding = _state(text, _BREASTFEEDING)
+    smoking = None
+    if found_smoking := smoking_of(text):
+        smoking, evidence["smoking"] = found_smoking
     ecog = karnofsky = None
     if m := _ECOG.search(text):
         ecog, evidence["ecog"] = int(m.group("score")), m.group(0)
@@ -217,6 +223,7 @@ def profile_from_text(text: str) -> PatientProfile:
         absent_therapies=absent_therapies, labs=labs, biomarkers=with_pd_l1_status(biomarkers_from_text(text), labs),
         pregnant=pregnant,
         breastfeeding=breastfeeding,
+        smoking=smoking,
         ecog=ecog, karnofsky=karnofsky, evidence=evidence,
     )
 
@@ -271,6 +278,47 @@ def _sex_of(text: str) -> Literal["female", "male"] | None:
         female, male = len(female_words.findall(text)), len(male_words.findall(text))
         if female != male:
             return "female" if female > male else "male"
+    return None
+
+
+# How a note tells smoking, strongest first: a quit beats a habit named in passing, a habit beats "non-smoker"
+_SMOKING_STATUS: tuple[tuple[SmokingStatus, re.Pattern[str]], ...] = tuple(
+    (status, re.compile(pattern, re.IGNORECASE)) for status, pattern in (
+        ("former", r"\b(?:former|ex|past|previous|prior|remote)[\s\-]+(?:cigarette\s+|tobacco\s+)?(?:smokers?|smoking|"
+                   r"tobacco\s+use)\b|\b(?:quit|stopped|gave\s+up)\s+(?:cigarette\s+)?smoking\b|"
+                   r"\bpreviously\s+smoked\b"),
+        ("never", r"\bnever[\s\-]+(?:a\s+)?(?:smok(?:ers?|ed)|used\s+tobacco)\b|\blife[\s\-]?long\s+non[\s\-]?smoker\b"),
+        ("current", r"\b(?:current|active|daily|heavy)\s+(?:cigarette\s+)?smokers?\b|\bcurrently\s+smok(?:es|ing)\b|"
+                    r"\bsmokes\b|\b(?:is|a)\s+smoker\b|\b\d+(?:\.\d+)?\s*(?:ppd|packs?\s*(?:per|a|/)\s*day)\b|"
+                    r"\bcigarettes?\s+(?:per|a|/)\s*day\b|\bsmoker\b"),
+        ("not_current", r"\bnon[\s\-]?smoker\b|\bdoes\s+not\s+smoke\b"),
+        ("ever", r"\bpack[\s\-]*years?\b|\b(?:smoking|tobacco)\s+history\b|\bhistory\s+of\s+(?:cigarette\s+|tobacco\s+)?"
+                 r"(?:smoking|tobacco(?:\s+use)?)\b|\b(?:smoking|tobacco\s+use)\b"),
+    ))
+_SOMEONE_ELSES_SMOKE = re.compile(r"\b(?:second[\s\-]?hand|passive|marijuana|cannabis|crack|e-cigarettes?|vap\w+)\b",
+                                  re.IGNORECASE)
+_NEGATIVE_BEFORE = re.compile(r"\bnegative\b[^.;]{0,25}$", re.IGNORECASE)
+# "her husband smokes", "both parents were smokers": another person's habit
+_SOMEONE_ELSE_BEFORE = re.compile(rf"\b(?:{RELATIVE}|husband|wife|spouse|partner|roommate|family)\b[^.;]{{0,25}}$",
+                                  re.IGNORECASE)
+
+
+def smoking_of(text: str) -> tuple[SmokingStatus, str] | None:
+    """The patient's smoking as a note tells it, with the words that say so; "denies tobacco" is "never"."""
+    for status, pattern in _SMOKING_STATUS:
+        for match in pattern.finditer(text):
+            context = patient_mention_context(text, match.start(), match.end())
+            around = text[max(0, match.start() - 30) : match.end() + 20]
+            if (context.ignored or context.hypothetical or _SOMEONE_ELSES_SMOKE.search(around)
+                    or _SOMEONE_ELSE_BEFORE.search(text[max(0, match.start() - 40) : match.start()])):
+                continue
+            if context.negated or _NEGATIVE_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
+                # "denies smoking", "no tobacco use", "negative history of smoking": never for a habit, nothing for
+                # a quit
+                if status in {"current", "ever"}:
+                    return "never", match.group(0)
+                continue
+            return status, match.group(0)
     return None
 
 
@@ -524,6 +572,8 @@ def evaluate(constraint: Constraint, profile: PatientProfile) -> Verdict:
         if profile.sex is None:
             return Verdict("unknown", "patient sex not known")
         return _apply_polarity(constraint, profile.sex == constraint.sex, f"patient is {profile.sex}", None)
+    if isinstance(constraint, SmokingConstraint):
+        return _evaluate_smoking(constraint, profile)
     if isinstance(constraint, StateConstraint):
         state = profile.pregnant if constraint.type == "pregnancy" else profile.breastfeeding
         if state is None and profile.sex == "male":
@@ -594,6 +644,27 @@ def _evaluate_biomarker(constraint: BiomarkerConstraint, profile: PatientProfile
                        known.evidence)
     evidence = described.evidence if described else None
     return _apply_polarity(constraint, decided, f"tumour: {evidence}" if evidence else "tumour markers", evidence)
+
+
+# Whether each smoking status makes "smokes now" / "has ever smoked" true (None: the status leaves it open)
+_SMOKES_NOW: dict[str, bool | None] = {"current": True, "former": False, "never": False, "not_current": False,
+                                       "ever": None}
+_EVER_SMOKED: dict[str, bool | None] = {"current": True, "former": True, "never": False, "not_current": None,
+                                        "ever": True}
+
+
+def _evaluate_smoking(constraint: SmokingConstraint, profile: PatientProfile) -> Verdict:
+    status = profile.smoking
+    if status is None:
+        return Verdict("unknown", "smoking status not known")
+    holds = (_SMOKES_NOW if constraint.type == "smoking" else _EVER_SMOKED)[status]
+    if constraint.type == "smoking" and constraint.time_limited and status in {"former", "not_current"}:
+        holds = None  # "no smoking within 6 months": when a former smoker quit decides
+    said = status.replace("_", " ")
+    if holds is None:
+        why = "when they stopped decides this" if status in {"former", "not_current"} else "that leaves this open"
+        return Verdict("unknown", f"smoking: {said}; {why}", profile.evidence.get("smoking"))
+    return _apply_polarity(constraint, holds, f"smoking: {said}", profile.evidence.get("smoking"))
 
 
 def _evaluate_time_window(constraint: TimeWindowConstraint, profile: PatientProfile) -> Verdict:

@@ -23,8 +23,8 @@ from .phrases import PatientText
 from .types import CriterionVerdict
 
 # Constraint types whose not_met answer from the rules is reliable enough to rule a patient out.
-HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "performance", "lab", "condition", "therapy",
-                        "biomarker"})
+HARD_TYPES = frozenset({"age", "sex", "pregnancy", "breastfeeding", "smoking", "ever_smoked", "performance", "lab",
+                        "condition", "therapy", "biomarker"})
 # "No other prior malignancy", "a second primary cancer": the criterion is about a condition besides the one the
 # trial is for, which the rules cannot tell apart from the patient's own; such a not_met only counts as soft.
 # "No other malignancy", "No prior malignancy except ...": the rules cannot tell such a cancer from the patient's own

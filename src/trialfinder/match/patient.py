@@ -13,11 +13,12 @@ from trialfinder.eligibility.biomarkers import KNOWN_MARKERS, BiomarkerStatus, f
 from trialfinder.eligibility.constraints import kind_words, name_concept
 from trialfinder.eligibility.patient import BiomarkerResult, biomarkers_from_text, with_pd_l1_status
 from trialfinder.eligibility.measures import canonical_unit, normalize_lab
+from trialfinder.eligibility.model import SmokingStatus
 from trialfinder.eligibility.terms import LAB_ANALYTES, LAB_GROUPS
 
 # Structured keys a patient file or form may use, beside "text".
 STRUCTURED_KEYS = ("age", "sex", "conditions", "no_conditions", "therapies", "no_therapies", "pregnant",
-                   "breastfeeding", "ecog", "karnofsky", "labs", "biomarkers", "location")
+                   "breastfeeding", "smoking", "ecog", "karnofsky", "labs", "biomarkers", "location")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def structured_profile(data: dict[str, Any]) -> PatientProfile:
         biomarkers=with_pd_l1_status(_biomarkers(data.get("biomarkers")), labs),
         pregnant=_flag(data.get("pregnant"), "pregnant"),
         breastfeeding=_flag(data.get("breastfeeding"), "breastfeeding"),
+        smoking=_smoking(data.get("smoking")),
         ecog=_integer(data.get("ecog"), "ecog", 0, 5),
         karnofsky=_integer(data.get("karnofsky"), "karnofsky", 0, 100),
         location=str(data["location"]) if data.get("location") else None,
@@ -128,6 +130,22 @@ def _sex(value: Any) -> Literal["female", "male"] | None:
     if lowered in {"m", "male", "man"}:
         return "male"
     raise PatientInputError(f"sex must be female or male, not {value!r}")
+
+
+_SMOKING_ANSWERS: dict[str, SmokingStatus] = {
+    "current": "current", "yes": "current", "smoker": "current", "current smoker": "current",
+    "former": "former", "ex": "former", "ex-smoker": "former", "former smoker": "former", "quit": "former",
+    "never": "never", "no": "never", "never smoked": "never", "never smoker": "never",
+    "non-smoker": "not_current", "nonsmoker": "not_current", "not now": "not_current"}
+
+
+def _smoking(value: Any) -> SmokingStatus | None:
+    if value is None or value == "":
+        return None
+    lowered = str(value).strip().lower()
+    if lowered not in _SMOKING_ANSWERS:
+        raise PatientInputError(f"smoking must be current, former or never, not {value!r}")
+    return _SMOKING_ANSWERS[lowered]
 
 
 def _flag(value: Any, name: str) -> bool | None:

@@ -17,7 +17,7 @@ from trialfinder.model import Study, age_in_years
 
 from .assess import parsed_criteria
 
-QuestionKind = Literal["number", "sex", "yes_no", "ecog", "karnofsky", "lab"]
+QuestionKind = Literal["number", "sex", "yes_no", "smoking", "ecog", "karnofsky", "lab"]
 MAX_MENTION_QUESTIONS = 12
 
 
@@ -32,8 +32,8 @@ class Question:
 
 
 def eligibility_questions(study: Study) -> list[Question]:
-    """Questions in a fixed order: age, sex, pregnancy, breastfeeding, performance status, labs, tumour markers,
-    conditions, therapies."""
+    """Questions in a fixed order: age, sex, pregnancy, breastfeeding, smoking, performance status, labs, tumour
+    markers, conditions, therapies."""
     items = parsed_criteria(study)
     constraints = [c for item in items for c in item.constraints if not c.hypothetical]
     types = {c.type for c in constraints}
@@ -48,6 +48,8 @@ def eligibility_questions(study: Study) -> list[Question]:
         questions.append(Question("pregnant", "Are you pregnant?", "yes_no"))
     if "breastfeeding" in types:
         questions.append(Question("breastfeeding", "Are you breastfeeding?", "yes_no"))
+    if {"smoking", "ever_smoked"} & types:
+        questions.append(Question("smoking", "Do you smoke?", "smoking"))
     scales = {c.scale for c in constraints if isinstance(c, PerformanceConstraint)}
     if "ecog" in scales:
         questions.append(Question("ecog", "ECOG performance status (0 = fully active ... 4 = bedridden)", "ecog"))
@@ -112,7 +114,7 @@ def answers_to_fields(questions: list[Question], answers: Mapping[str, str]) -> 
         value = (answers.get(question.key) or "").strip()
         if not value:
             continue
-        if question.key in ("age", "sex", "pregnant", "breastfeeding", "ecog", "karnofsky"):
+        if question.key in ("age", "sex", "pregnant", "breastfeeding", "smoking", "ecog", "karnofsky"):
             fields[question.key] = value
         elif question.kind == "lab":
             fields["labs"][question.key.split(".", 1)[1]] = value
