@@ -84,6 +84,11 @@ def test_exclusion_inverts_lab_polarity_without_leaking_negation() -> None:
         ("Aged between 40 and 70 years", "inclusion", "between", 40, 70, "require"),
         ("Less than 18 years old.", "exclusion", "<", 18, None, "forbid"),
         ("Patients older than 65 years", "inclusion", ">", 65, None, "require"),
+        # a second bound with no unit of its own, right after the first
+        ("Between the ages of >= 22 and <= 70", "inclusion", "between", 22, 70, "require"),
+        ("Age: >18 < 70", "inclusion", "between", 18, 70, "require"),
+        # but not another measure's bound
+        ("Age >= 18 years and weight < 100 kg", "inclusion", ">=", 18, None, "require"),
     ],
 )
 def test_age(text, kind, comparator, value, high, polarity) -> None:

@@ -288,3 +288,12 @@ def test_the_oxygenation_ratio_is_checked_apart_from_pao2() -> None:
     [pao2_bound] = [c for c in extract_constraints("PaO2 ≤ 70 mmHg") if isinstance(c, ThresholdConstraint)]
     assert evaluate(ratio_bound, profile).status == "met"
     assert evaluate(pao2_bound, profile).status == "unknown"
+
+
+def test_a_filtration_rate_without_its_unit_is_in_ml_per_minute() -> None:
+    profile = profile_from_text("eGFR 48. Creatinine clearance 52.")
+    assert (profile.labs["egfr"].normalized_value, profile.labs["egfr"].normalized_unit) == (48.0, "mL/min")
+    [egfr] = [c for c in extract_constraints("eGFR >= 30 mL/min/1.73m2") if c.type == "lab"]
+    [crcl] = [c for c in extract_constraints("CrCl > 60") if c.type == "lab"]
+    assert evaluate(egfr, profile).status == "met"
+    assert evaluate(crcl, profile).status == "not_met"

@@ -500,3 +500,11 @@ def test_kind_words(term: str, concept: str, kind: str, words: set[str]) -> None
     from trialfinder.eligibility.constraints import kind_words
 
     assert kind_words(term, concept, kind) == words
+
+
+def test_bypass_surgery_and_coronary_stents_are_read() -> None:
+    profile = profile_from_text("History of myocardial infarction in 2019, s/p CABG. Prior PCI with stent.")
+    assert {m.concept for m in profile.therapies} >= {"coronary artery bypass graft", "percutaneous coronary intervention"}
+    [bypass] = [c for c in extract_constraints("Prior coronary artery bypass graft surgery", "exclusion")
+                if c.type == "therapy"]
+    assert evaluate(bypass, profile).status == "not_met"

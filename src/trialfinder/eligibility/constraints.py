@@ -112,11 +112,22 @@ def _age_comparator(raw: str) -> str | None:
     return comparator_of(raw)
 
 
+# what may join the two bounds of one age range: "≥ 22 and ≤ 70", ">18 < 70", "or older, but younger than 65"
+_AGE_SECOND_BOUND = re.compile(r"\s*(?:,\s*)?(?:(?:and|but|to|-|–)\s*)*(?:(?:age[ds]?|years?|of|age)\s*)*",
+                               re.IGNORECASE)
+
+
+# and nothing after it that makes it another measure ("≥12 continuous months of amenorrhea")
+_AGE_BOUND_END = re.compile(r"\s*(?:$|[,.;:)(]|(?:years?|yrs?|of\s+age|and|or|but|at|female|male)\b)|\s+(?-i:[A-Z])",
+                            re.IGNORECASE)
+
+
 def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -> list[ThresholdConstraint]:
     """Age bounds in years, merged into one constraint per criterion (a range when both ends are given)."""
     low: tuple[float, bool, int, int] | None = None
     high: tuple[float, bool, int, int] | None = None
     taken: list[tuple[int, int]] = []
+    unitless: list[re.Match[str]] = []  # "<= 70" with no unit: an age only right after one ("age >= 22 and <= 70")
     for pattern in _AGE_PATTERNS:
         for match in pattern.finditer(text):
             if any(match.start() < end and start < match.end() for start, end in taken):
@@ -124,6 +135,8 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
             unit = (match.groupdict().get("unit") or "").lower()
             has_prefix = bool(match.group("prefix"))
             if not unit and not has_prefix and not age_heading:
+                if match.groupdict().get("comparator"):
+                    unitless.append(match)
                 continue
             if unit.startswith(("month",)) and not has_prefix:
                 continue
@@ -162,6 +175,16 @@ def extract_age(text: str, kind: str = "inclusion", age_heading: bool = False) -
                 else:
                     high = (value, True, match.start(), match.end())
             taken.append((match.start(), match.end()))
+    if (low is None) != (high is None):
+        known = low or high
+        for match in unitless:
+            symbol = _age_comparator(match.group("comparator"))
+            if (symbol and known and match.start() >= known[3] and _AGE_SECOND_BOUND.fullmatch(text[known[3] : match.start()])
+                    and _AGE_BOUND_END.match(text, match.end())
+                    and symbol.startswith("<" if low else ">") and 0 <= float(match.group("value")) <= 120):
+                bound = (float(match.group("value")), symbol in {">=", "<="}, match.start(), match.end())
+                low, high = (low, bound) if low else (bound, high)
+                break
     if low is None and high is None:
         return []
     if low and high and low[0] == high[0] and not (low[1] and high[1]):

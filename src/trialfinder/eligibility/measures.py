@@ -153,6 +153,8 @@ _CONVERSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "hba1c": ("%", {"%": 1.0}),
     "iop": ("mmHg", {"mmHg": 1.0}),
 }
+# measures that have one usual unit, so that it often goes unsaid ("BMI 31", "eGFR 48", "CrCl > 60")
+_UNIT_GOES_UNSAID = frozenset({"bmi", "hba1c", "iop", "pao2_fio2", "egfr", "creatinine_clearance"})
 
 
 def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float | None, str | None]:
@@ -200,7 +202,7 @@ def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float |
     if analyte in _CONVERSIONS:
         canonical, factors = _CONVERSIONS[analyte]
         if unit is None:
-            return (value, canonical) if analyte in {"bmi", "hba1c", "iop", "pao2_fio2"} else (None, None)
+            return (value, canonical) if analyte in _UNIT_GOES_UNSAID else (None, None)
         if unit in factors:
             return round(value * factors[unit], 4), canonical
         return None, None

@@ -148,6 +148,7 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "celiac disease": ("celiac disease", "coeliac disease"),
     "irritable bowel syndrome": ("irritable bowel syndrome", "ibs"),
     "pneumonia": ("pneumonia",),
+    "acute respiratory distress syndrome": ("acute respiratory distress syndrome", "ards"),
     "influenza": ("influenza", "flu"),
     "traumatic brain injury": ("traumatic brain injury", "tbi"),
 }
@@ -189,6 +190,12 @@ THERAPIES: dict[str, tuple[str, ...]] = {
     "antiretroviral therapy": ("antiretroviral therapy", "antiretroviral treatment", "antiretrovirals", "art",
                                "haart", "highly active antiretroviral therapy", "antiretroviral drugs"),
     "dialysis": ("dialysis", "hemodialysis", "haemodialysis", "peritoneal dialysis"),
+    # the two ways to open a coronary artery; each is surgery or an intervention on the heart
+    "coronary artery bypass graft": ("coronary artery bypass graft", "coronary artery bypass grafting",
+                                     "coronary artery bypass graft surgery", "coronary artery bypass surgery",
+                                     "coronary bypass", "cabg"),
+    "percutaneous coronary intervention": ("percutaneous coronary intervention", "pci", "coronary angioplasty",
+                                           "coronary stent", "coronary stenting", "ptca"),
     "mechanical ventilation": ("mechanical ventilation",),
     "oral contraceptives": ("oral contraceptives", "oral contraceptive"),
     "vaccination": ("vaccine", "vaccination", "vaccinated"),
@@ -211,7 +218,8 @@ THERAPIES: dict[str, tuple[str, ...]] = {
 # Upper-case abbreviations that are also ordinary lower-case words; match them only in upper case.
 CASE_SENSITIVE_ABBREVIATIONS = frozenset(
     {"mi", "ms", "ra", "pe", "af", "pd", "tb", "rt", "oa", "all", "dm", "ami", "cad", "scd", "osa", "hrt", "crc",
-     "cva", "tia", "aids", "cvd", "lbp", "sle", "art", "als", "pad", "amd", "tbi", "flu", "ibs", "mds", "hcc", "rcc"}
+     "cva", "tia", "aids", "cvd", "lbp", "sle", "art", "als", "pad", "amd", "tbi", "flu", "ibs", "mds", "hcc", "rcc",
+     "ards"}
 )
 
 # analyte -> surface forms; order matters: longer, more specific names are tried first.
