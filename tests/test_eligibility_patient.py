@@ -508,3 +508,15 @@ def test_bypass_surgery_and_coronary_stents_are_read() -> None:
     [bypass] = [c for c in extract_constraints("Prior coronary artery bypass graft surgery", "exclusion")
                 if c.type == "therapy"]
     assert evaluate(bypass, profile).status == "not_met"
+
+
+def test_a_checklists_answers_are_read() -> None:
+    """ "Dementia: no" is no dementia, in a note pasted from a form; "AML: no remission" is still AML."""
+    profile = profile_from_text("Dementia: no. Suicidal ideation: yes. Prior cataract surgery: no. "
+                                "Hypertension - denied. Smoker: no. Refractory AML: no remission after induction.")
+    assert {m.term for m in profile.absent_conditions} == {"dementia", "hypertension"}
+    assert {m.concept for m in profile.diagnoses} == {"suicidality", "leukemia"}
+    assert {m.term for m in profile.absent_therapies} == {"cataract surgery"}
+    assert profile.smoking == "not_current"
+    [hiv] = [c for c in extract_constraints("Are HIV-negative.", "inclusion") if c.type == "condition"]
+    assert hiv.polarity == "forbid"

@@ -96,3 +96,18 @@ def test_smoking_as_a_field_and_a_question() -> None:
     assert former == ["met", "met"]
     with pytest.raises(PatientInputError, match="smoking"):
         patient_from_fields({"smoking": "sometimes"})
+
+
+@pytest.mark.parametrize(("criterion", "kind", "comparator", "value"), [
+    ("Smoking history of at least 20 pack years", "inclusion", ">=", 20.0),
+    ("Patients must have at least a 30 pack year smoking history.", "inclusion", ">=", 30.0),
+    ("20 or more pack-years of cigarette smoking", "inclusion", ">=", 20.0),
+    ("> 10 pack year smoking history", "exclusion", ">", 10.0),
+    ("Less than 10 pack-years of smoking history.", "inclusion", "<", 10.0),
+])
+def test_pack_years_are_a_threshold(criterion: str, kind: str, comparator: str, value: float) -> None:
+    [threshold] = [c for c in extract_constraints(criterion, kind) if c.type == "lab"]
+    assert (threshold.analyte, threshold.comparator, threshold.value) == ("pack_years", comparator, value)
+    heavy, light = profile_from_text("Former smoker, 40 pack-year history."), profile_from_text("5 pack-years.")
+    assert {evaluate(threshold, heavy).status, evaluate(threshold, light).status} == {"met", "not_met"}
+    assert patient_from_fields({"labs": {"pack years": "40"}}).profile.labs["pack_years"].normalized_value == 40

@@ -28,6 +28,10 @@ _POST_NEGATION = re.compile(
     r"prohibited|ruled\s+out|excluded|ineligible(?!\s+for\b)|disallowed|is\s+absent|are\s+absent)\b",
     re.IGNORECASE,
 )
+# "Dementia: no", "Hypertension - denied", "HIV: negative": a checklist's answer right after the name, and nothing
+# more ("AML: no remission after 2 inductions" says no such thing); "HIV-negative": the result written onto it
+_CHECKLIST_NO = re.compile(r"^\s*\??\s*[:=\-–]\s*(?:no|none|negative|neg|absent|denied|denies|never|nil|not\s+present)"
+                           r"\s*(?=$|[.,;)\n])|^-(?:negative|neg)\b", re.IGNORECASE)
 # "HIV negative", "pregnancy test was negative": a result right after the name, with only test words between; in
 # "breast cancer, HER2 negative" the result belongs to HER2, not to the cancer.
 _POST_NEGATIVE_RESULT = re.compile(
@@ -207,7 +211,7 @@ def mention_context(text: str, start: int, end: int) -> MentionContext:
     ignored = ignored or relative
     negated_before = bool(_PRE_NEGATION.search(_NOT_SPECIFIED.sub(" ", _WITH_OR_WITHOUT.sub(" ", before))))
     trailing = None if negated_before else (_POST_NEGATION.match(after) or _POST_NEGATIVE_RESULT.match(after)
-                                            or _NAIVE_AFTER.match(after))
+                                            or _NAIVE_AFTER.match(after) or _CHECKLIST_NO.match(after))
     negated = negated_before or trailing is not None or _negative_after_list(after)
     hypothetical = bool(_PRE_HYPOTHETICAL.search(before)) or bool(_CONDITIONAL_SENTENCE.match(sentence)) or bool(
         _POST_HYPOTHETICAL.match(after))

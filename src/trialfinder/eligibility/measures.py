@@ -152,9 +152,10 @@ _CONVERSIONS: dict[str, tuple[str, dict[str, float]]] = {
     "bmi": ("kg/m2", {"kg/m2": 1.0}),
     "hba1c": ("%", {"%": 1.0}),
     "iop": ("mmHg", {"mmHg": 1.0}),
+    "pack_years": ("pack-years", {"pack-years": 1.0}),
 }
 # measures that have one usual unit, so that it often goes unsaid ("BMI 31", "eGFR 48", "CrCl > 60")
-_UNIT_GOES_UNSAID = frozenset({"bmi", "hba1c", "iop", "pao2_fio2", "egfr", "creatinine_clearance"})
+_UNIT_GOES_UNSAID = frozenset({"bmi", "hba1c", "iop", "pao2_fio2", "egfr", "creatinine_clearance", "pack_years"})
 
 
 def normalize_lab(analyte: str, value: float, unit: str | None) -> tuple[float | None, str | None]:
@@ -291,7 +292,8 @@ def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabRea
         following = mentions[index + 1] if index + 1 < len(mentions) else None
         if following and _ANALYTE_JOINER.match(text[mention.end() : following.start()]):
             continue
-        after = _reading_after(text, group, require_comparator) or _score_before(text, group[-1], require_comparator)
+        after = (_reading_after(text, group, require_comparator) or _score_before(text, group[-1], require_comparator)
+                 or _pack_years_before(text, group[-1], require_comparator))
         for reading in after:
             # "alanine aminotransferase [ALT] greater than ...": both names end on the one threshold, read once
             if not any(_same_threshold(reading, earlier) for earlier in readings):
@@ -306,6 +308,28 @@ _SCORE_BEFORE = re.compile(
     r"(?P<post>\s+(?:or|and)\s+(?:greater|more|higher|above|over|less|lower|below|fewer|under))?"
     r"\s+(?:points?\s+)?(?:on|in)\s+(?:the\s+)?(?:\d+[\s\-]item\s+)?$",
     re.IGNORECASE)
+
+
+# "at least 20 pack-years", "> 10 pack year", "20 or more pack-years", a note's "40 pack-year history"
+_PACK_YEARS_BEFORE = re.compile(
+    rf"(?:(?P<comparator>{COMPARATOR})\s*)?(?:an?\s+)?(?P<value>{NUMBER})\s*\+?"
+    r"(?P<post>\s+(?:or|and)\s+(?:greater|more|higher|above|over|less|lower|below|fewer|under))?[\s\-]*$",
+    re.IGNORECASE)
+
+
+def _pack_years_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
+    if _analytes_named(mention.group(0)) != ("pack_years",):
+        return []
+    window_start = max(0, mention.start() - 60)
+    amount = _PACK_YEARS_BEFORE.search(text[window_start : mention.start()])
+    if not amount:
+        return []
+    comparator = (amount.group("comparator") and comparator_of(amount.group("comparator"))) or (
+        amount.group("post") and post_comparator(amount.group("post")))
+    if not comparator and require_comparator:
+        return []
+    return [LabReading("pack_years", comparator or "=", parse_number(amount.group("value")), None, "pack-years",
+                       window_start + amount.start(), mention.end())]
 
 
 def _score_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:

@@ -303,8 +303,19 @@ _SOMEONE_ELSE_BEFORE = re.compile(rf"\b(?:{RELATIVE}|husband|wife|spouse|partner
                                   re.IGNORECASE)
 
 
+# a checklist's answer: "Smoking: former", "Tobacco use - never", "Smoker: yes"
+_SMOKING_ANSWER = re.compile(r"\b(?:smok(?:er|ing)|tobacco(?:\s+use)?|cigarettes?)\s*\??\s*[:=\-–]\s*(?P<answer>current(?:ly)?|"
+                             r"yes|former|ex|past|quit|stopped|never|no|none)\b", re.IGNORECASE)
+_ANSWER_STATUS: dict[str, SmokingStatus] = {"current": "current", "currently": "current", "yes": "current",
+                                            "former": "former", "ex": "former", "past": "former", "quit": "former",
+                                            "stopped": "former", "never": "never", "no": "not_current",
+                                            "none": "not_current"}
+
+
 def smoking_of(text: str) -> tuple[SmokingStatus, str] | None:
     """The patient's smoking as a note tells it, with the words that say so; "denies tobacco" is "never"."""
+    if answer := _SMOKING_ANSWER.search(text):
+        return _ANSWER_STATUS[answer.group("answer").lower()], answer.group(0)
     for status, pattern in _SMOKING_STATUS:
         for match in pattern.finditer(text):
             context = patient_mention_context(text, match.start(), match.end())

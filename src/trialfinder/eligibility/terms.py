@@ -312,6 +312,8 @@ LAB_ANALYTES: dict[str, tuple[str, ...]] = {
     "meld": ("model for end-stage liver disease", "model for end stage liver disease", "meld-na", "meld"),
     "das28": ("disease activity score 28", "das28-esr", "das28-crp", "das-28", "das28", "das 28"),
     "iop": ("intraocular pressure", "intra-ocular pressure", "iop"),
+    # the amount is written before the name ("at least 20 pack-years"): measures.find_lab_readings reads it there
+    "pack_years": ("pack-years", "pack years", "pack-year", "pack year"),
 }
 
 # Lab names that stand for several analytes: a threshold on "transaminases" bounds AST and ALT alike.

@@ -86,7 +86,8 @@ _LAB_NAMES = {"anc": "Absolute neutrophil count", "wbc": "White blood cell count
               "edss": "EDSS score", "nihss": "NIHSS score", "modified_rankin": "Modified Rankin Scale score",
               "hamd": "HAM-D score", "hama": "HAM-A score", "madrs": "MADRS score", "phq9": "PHQ-9 score",
               "gad7": "GAD-7 score", "bdi": "BDI score", "ymrs": "YMRS score", "panss": "PANSS total score",
-              "meld": "MELD score", "das28": "DAS28 score", "iop": "Intraocular pressure"}
+              "meld": "MELD score", "das28": "DAS28 score", "iop": "Intraocular pressure",
+              "pack_years": "Pack-years smoked (packs a day × years)"}
 
 
 _MARKER_QUESTIONS = {
