@@ -292,8 +292,7 @@ def find_lab_readings(text: str, require_comparator: bool = True) -> list[LabRea
         following = mentions[index + 1] if index + 1 < len(mentions) else None
         if following and _ANALYTE_JOINER.match(text[mention.end() : following.start()]):
             continue
-        after = (_reading_after(text, group, require_comparator) or _score_before(text, group[-1], require_comparator)
-                 or _pack_years_before(text, group[-1], require_comparator))
+        after = _reading_after(text, group, require_comparator) or _amount_before(text, group[-1], require_comparator)
         for reading in after:
             # "alanine aminotransferase [ALT] greater than ...": both names end on the one threshold, read once
             if not any(_same_threshold(reading, earlier) for earlier in readings):
@@ -317,35 +316,25 @@ _PACK_YEARS_BEFORE = re.compile(
     re.IGNORECASE)
 
 
-def _pack_years_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
-    if _analytes_named(mention.group(0)) != ("pack_years",):
+def _amount_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
+    """A value written before its measure's name: a rating scale's score, or pack-years."""
+    analytes = _analytes_named(mention.group(0))
+    if analytes == ("pack_years",):
+        pattern, unit, reach = _PACK_YEARS_BEFORE, "pack-years", 60
+    elif analytes and analytes[0] in RATING_SCALES:
+        pattern, unit, reach = _SCORE_BEFORE, None, 80
+    else:
         return []
-    window_start = max(0, mention.start() - 60)
-    amount = _PACK_YEARS_BEFORE.search(text[window_start : mention.start()])
+    window_start = max(0, mention.start() - reach)
+    amount = pattern.search(text[window_start : mention.start()])
     if not amount:
         return []
     comparator = (amount.group("comparator") and comparator_of(amount.group("comparator"))) or (
         amount.group("post") and post_comparator(amount.group("post")))
     if not comparator and require_comparator:
         return []
-    return [LabReading("pack_years", comparator or "=", parse_number(amount.group("value")), None, "pack-years",
+    return [LabReading(analytes[0], comparator or "=", parse_number(amount.group("value")), None, unit,
                        window_start + amount.start(), mention.end())]
-
-
-def _score_before(text: str, mention: re.Match[str], require_comparator: bool) -> list[LabReading]:
-    analytes = [name for name in _analytes_named(mention.group(0)) if name in RATING_SCALES]
-    if not analytes:
-        return []
-    window_start = max(0, mention.start() - 80)
-    score = _SCORE_BEFORE.search(text[window_start : mention.start()])
-    if not score:
-        return []
-    comparator = (score.group("comparator") and comparator_of(score.group("comparator"))) or (
-        score.group("post") and post_comparator(score.group("post")))
-    if not comparator and require_comparator:
-        return []
-    return [LabReading(analytes[0], comparator or "=", parse_number(score.group("value")), None, None,
-                       window_start + score.start(), mention.end())]
 
 
 def _same_threshold(one: LabReading, other: LabReading) -> bool:
