@@ -63,6 +63,17 @@ NOTES = """\
 - Gains are "eligible only" (label 2 = 1) or "graded" (0/1/2), exponential (2^g - 1), log2 discount."""
 
 TUNING = """\
+Fourteenth round (issue 6): rules and the lexicon, no weight changed. A name that is one kind of its concept
+("cataract surgery", "kaposi's sarcoma", "bone marrow transplantation") answers only for that kind, and a note keeps
+the words that qualify a name ("no prior cataract surgery" is not "no surgery"); ocular, portal and intracranial
+hypertension, suicidality, CABG, PCI and ARDS are lexicon names; a rating scale's name is no diagnosis; smoking now
+and ever are constraints and pack-years a threshold; a checklist's answer ("Dementia: no", "HIV-negative")
+negates; an age range's second bound needs no unit; eGFR and creatinine clearance take mL/min unsaid. Checked on
+2021 and 2022 with `--no-write` after each step (eligible only, full / re-ranking): base (ceab238, re-run)
+0.5055 / 0.8180 and 0.5125 / 0.8090; kinds of a concept, scale names 0.5050 / 0.8171 and 0.5125 / 0.8090; smoking
+0.5057 / 0.8171 and 0.5122 / 0.8088; age bounds, eGFR, CABG, checklist answers, pack-years the same to the fourth
+decimal. 2023 was run once, with the code settled, for this run.
+
 Thirteenth round (issue 6): rules and the mined vocabulary, no weight changed. MeSH drug classes now enter the
 vocabulary (the class pattern had begun with a backspace; 64 names such as "calcineurin inhibitor"), G/L read as
 10^9/L, ratios ("neutrophil to lymphocyte ratio", "albumin/creatinine ratio") no longer read as their parts and
