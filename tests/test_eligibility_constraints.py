@@ -87,6 +87,7 @@ def test_exclusion_inverts_lab_polarity_without_leaking_negation() -> None:
         # a second bound with no unit of its own, right after the first
         ("Between the ages of >= 22 and <= 70", "inclusion", "between", 22, 70, "require"),
         ("Age: >18 < 70", "inclusion", "between", 18, 70, "require"),
+        ("21 years of age or older, and no greater than 65 years of age", "inclusion", "between", 21, 65, "require"),
         # but not another measure's bound
         ("Age >= 18 years and weight < 100 kg", "inclusion", ">=", 18, None, "require"),
     ],

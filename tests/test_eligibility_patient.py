@@ -468,6 +468,9 @@ def test_the_neutrophil_absolute_value_is_the_anc() -> None:
     # a short or other spelling of the same kind
     ("Relapsed after autologous stem cell transplant.", "Previous auto transplant", "not_met"),
     ("Relapsed after an allogeneic transplant.", "Prior allogenic transplantation", "not_met"),
+    # the patient's sex says which kind theirs is
+    ("58-year-old woman with breast cancer.", "Male breast cancer", "met"),
+    ("62-year-old man with breast cancer.", "Male breast cancer", "not_met"),
     # raised pressure in the eye or the portal vein is no high blood pressure
     ("Has ocular hypertension.", "History of hypertension", "unknown"),
     ("Known hypertension on two drugs.", "Portal hypertension", "unknown"),

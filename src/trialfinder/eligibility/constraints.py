@@ -56,7 +56,9 @@ _AGE_PATTERNS = [
     re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,25}}?)?(?:between\s+)?(?P<low>{_AGE_NUMBER})\s*(?:years?\s*)?"
                rf"(?:-|–|to|through|and)\s*(?P<high>{_AGE_NUMBER})\s*(?:{_AGE_UNIT})?", re.IGNORECASE),
     # "≥ 18 years", "at least 18 years", "age ≥ 18", "older than 65 years"
-    re.compile(rf"(?P<prefix>\bage[ds]?\b[^0-9;.]{{0,20}}?)?(?P<comparator>(?:[<>≤≥]=?|=>|=<|>/=|</=|at\s+least|"
+    # ("18 years of age or older, but younger than 65": the "age" of the first bound is not the second one's)
+    re.compile(rf"(?P<prefix>\bage[ds]?\b(?!\s+(?:or|and)\s+(?:older|over|above|younger|under|below)\b)"
+               rf"[^0-9;.]{{0,20}}?)?(?P<comparator>(?:[<>≤≥]=?|=>|=<|>/=|</=|at\s+least|"
                rf"(?:no|not)\s+(?:older|younger|less|more|greater)\s+than|older\s+than|younger\s+than|over|under|"
                rf"above|below|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|less\s+than(?:\s+or\s+equal\s+to)?|"
                rf"minimum(?:\s+of)?|maximum(?:\s+of)?|up\s+to))\s*(?:the\s+age\s+of\s+)?(?P<value>{_AGE_NUMBER})\s*"

@@ -547,12 +547,23 @@ def _has_kind(kind: frozenset[str], term: str) -> bool:
     return all(any(_same_word(wanted, word) for word in words) for wanted in kind)
 
 
+_SEX_KIND = {"male": "male", "males": "male", "men": "male", "man": "male",
+             "female": "female", "females": "female", "women": "female", "woman": "female"}
+
+
 def _evaluate_mention(constraint: MentionConstraint, profile: PatientProfile) -> Verdict:
     present = profile.diagnoses if constraint.type == "condition" else profile.therapies
     absent = profile.absent_conditions if constraint.type == "condition" else profile.absent_therapies
     # "cataract surgery" is one kind of surgery: the patient's surgery answers it only when it is that kind, and
     # the patient's "no cataract surgery" answers only a criterion about that kind
     wanted_kind = kind_words(constraint.term, constraint.concept, constraint.type)
+    sexes = {_SEX_KIND[word] for word in wanted_kind if word in _SEX_KIND}
+    if len(sexes) == 1 and profile.sex is not None:
+        # "Male breast cancer": the patient's sex says which kind theirs is
+        wanted_kind = wanted_kind - _SEX_KIND.keys()
+        if profile.sex not in sexes:
+            return _apply_polarity(constraint, False, f"patient is {profile.sex}, so not {constraint.term}",
+                                   profile.evidence.get("sex"))
     hits = [m for m in present if _matches(constraint.concept, constraint.term, m)]
     if hits and not (hit := next((m for m in hits if _has_kind(wanted_kind, m.term)), None)):
         return Verdict("unknown", f"patient has {hits[0].term}; whether it is {constraint.term} is not known",
