@@ -16,7 +16,9 @@ from trialfinder.eligibility import (
     StateConstraint,
     ThresholdConstraint,
     TimeWindowConstraint,
+    evaluate,
     extract_constraints,
+    profile_from_text,
 )
 
 from trialfinder.eligibility.vocabulary import (
@@ -591,3 +593,22 @@ def test_a_mesh_infection_heading_gives_a_pathogen_name_not_an_adjective() -> No
     assert {term_key(word) for word in ("papillomavirus", "cytomegalovirus")} <= set(terms)
     assert not {term_key(word) for word in ("bacterial", "streptococcal", "urinary tract")} & set(terms)
     assert "bacterial" not in _mentions("Active bacterial or fungal infection", "exclusion")
+
+
+@pytest.mark.parametrize(("text", "kind", "hypothetical"), [
+    ("More than 2 prior lines of chemotherapy", "exclusion", True),  # one line of chemotherapy is no exclusion
+    ("No more than one prior regimen of chemotherapy", "inclusion", True),
+    ("Received at least 2 cycles of chemotherapy", "inclusion", True),
+    ("At least 1 prior line of platinum-based chemotherapy", "inclusion", False),  # asks for it
+    ("Prior chemotherapy", "exclusion", False),
+])
+def test_a_counted_therapy_is_decided_by_the_count(text: str, kind: str, hypothetical: bool) -> None:
+    [therapy] = [c for c in extract_constraints(text, kind) if c.type == "therapy"]
+    assert therapy.hypothetical is hypothetical
+
+
+def test_the_kinds_of_nsclc_and_of_radiotherapy_by_their_own_names() -> None:
+    [nsclc] = [c for c in extract_constraints("Histologically confirmed NSCLC") if c.type == "condition"]
+    patient = profile_from_text("Stage IV lung adenocarcinoma. Brain metastases treated with SRS in May.")
+    assert evaluate(nsclc, patient).status == "met"
+    assert "radiotherapy" in {m.concept for m in patient.therapies}

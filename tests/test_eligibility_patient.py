@@ -333,7 +333,7 @@ def test_the_kidneys_egfr_is_still_read() -> None:
 
 
 @pytest.mark.parametrize(("note", "conditions"), [
-    ("Adenocarcinoma of the lung, PD-L1 TPS 50%.", set()),  # a marker, not Parkinson's disease
+    ("Adenocarcinoma of the lung, PD-L1 TPS 50%.", {"adenocarcinoma of the lung"}),  # PD-L1: no Parkinson's
     ("Progressed on a PD-1 inhibitor.", set()),
     ("He has PD and RA.", {"pd", "ra"}),
     ("RA-associated interstitial lung disease.", {"ra", "ra-associated interstitial lung disease"}),

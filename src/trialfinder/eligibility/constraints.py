@@ -845,6 +845,27 @@ def _qualifies_condition(text: str, start: int, kept: list[tuple[int, int, str, 
     return bool(lead) and any(kind == "condition" and 0 <= lead.start() - end <= 40 for _, end, kind, _ in kept)
 
 
+# "More than 2 prior lines of chemotherapy", "no more than one prior regimen", "at least 2 cycles of": how many the
+# patient had decides, which a note seldom says; "at least 1 prior line of X" still asks for X
+_COUNT_BEFORE = re.compile(
+    r"(?P<bound>more\s+than|greater\s+than|over|>=?|≥|≤|<=?|at\s+least|no\s+more\s+than|not\s+more\s+than|up\s+to|"
+    r"maximum\s+of|a\s+maximum\s+of|fewer\s+than|less\s+than|at\s+most)?\s*(?P<count>\d+|one|two|three|four|five)\s*"
+    r"(?:or\s+more\s+|\+\s*)?(?:[\w\-]+\s+){0,2}?(?:lines?|regimens?|courses?|cycles?)\s+(?:of\s+)?(?:[\w\-]+\s+){0,2}$",
+    re.IGNORECASE)
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _counted(before: str) -> bool:
+    """Whether the words before a therapy count how much of it the rule is about, beyond having had it."""
+    match = _COUNT_BEFORE.search(before)
+    if not match:
+        return False
+    raw = match.group("count").lower()
+    count = _COUNT_WORDS.get(raw) or int(raw)
+    bound = (match.group("bound") or "").lower()
+    return count >= 2 or bool(bound) and not bound.startswith(("at least", ">=", "≥"))
+
+
 def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary | None = None) -> list[MentionConstraint]:
     """Condition and therapy mentions (lexicon, vocabulary and name shapes), with negation and exceptions applied."""
     found: list[MentionConstraint] = []
@@ -885,7 +906,7 @@ def extract_mentions(text: str, kind: str = "inclusion", vocabulary: Vocabulary 
         # "Patients with brain metastases must be stable", "Prior radiotherapy must have been completed 4 weeks
         # before": a rule for those who have it, not a demand that everyone has it
         hypothetical = context.hypothetical or _about_a_subgroup(text, start, end) or bool(_ALLOWED_FOR.search(before)) or (
-            mention_type == "therapy" and _rule_on_a_prior_treatment(text, start, end))
+            mention_type == "therapy" and (_rule_on_a_prior_treatment(text, start, end) or _counted(before)))
         found.append(MentionConstraint(
             type=mention_type, span=(start, end), text=surface,
             polarity=_context_polarity(kind, context, negated), negated=negated, hypothetical=hypothetical,
