@@ -292,16 +292,19 @@ def extract_pregnancy(text: str, kind: str = "inclusion") -> list[StateConstrain
 # "Former smoker" asserts both: smoked once, not now.
 _SMOKER = r"(?:cigarette\s+|tobacco\s+)?smokers?"
 _FORMER = r"(?:former|past|previous|prior)[\s\-]+|ex[\s\-]?"
+# a recent quit or a pause before entry: "stopped smoking less than 6 months ago", "abstain from smoking for at
+# least 1 month prior to enrolling" (their "cessation" and "abstain" are no rule for the visits)
+_RECENT_QUIT = (r"\b(?:(?:stopped|quit)\s+smoking|(?:smoking\s+)?cessation)\s+(?:for\s+)?(?:less|fewer)\s+than\b|"
+                r"\b(?:stopped|quit)\s+smoking\s+within\b")
+_PAUSE_BEFORE_ENTRY = (r"\b(?:abstain\w*|refrain\w*)\s+from\s+(?:\w+\s+)?smoking\b(?=[^.;]{0,40}\b(?:prior\s+to|before)\s+"
+                       r"(?:enrol|screen|randomi|entry|registration|baseline|the\s+study|study\s+entry))")
+_BEFORE_ENTRY = re.compile(f"{_RECENT_QUIT}|{_PAUSE_BEFORE_ENTRY}", re.IGNORECASE)
 _SMOKING_FORMS: tuple[tuple[re.Pattern[str], tuple[tuple[str, bool], ...]], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), states) for pattern, states in (
         (r"\b(?:never[\s\-]+(?:a\s+)?smok(?:ers?|ed)|life[\s\-]?long\s+non[\s\-]?smokers?|never\s+(?:used|smoked)\s+"
          r"(?:tobacco|cigarettes))\b", (("ever_smoked", True),)),
-        # a recent quit or a pause before entry: "stopped smoking less than 6 months ago", "abstain from smoking for
-        # at least 1 month prior to enrolling"
-        (r"\b(?:(?:stopped|quit)\s+smoking|(?:smoking\s+)?cessation)\s+(?:for\s+)?(?:less|fewer)\s+than\b|"
-         r"\b(?:stopped|quit)\s+smoking\s+within\b", (("smoking", False),)),
-        (r"\b(?:abstain\w*|refrain\w*)\s+from\s+(?:\w+\s+)?smoking\b(?=[^.;]{0,40}\b(?:prior\s+to|before)\s+"
-         r"(?:enrol|screen|randomi|entry|registration|baseline|the\s+study|study\s+entry))", (("smoking", True),)),
+        (_RECENT_QUIT, (("smoking", False),)),
+        (_PAUSE_BEFORE_ENTRY, (("smoking", True),)),
         (rf"\b(?:(?:current|active)\s+or\s+(?:{_FORMER})|(?:{_FORMER})\s*or\s+(?:current|active)|ever)[\s\-]*{_SMOKER}\b|"
          rf"\b(?:(?:current|active)\s+)?smokers?\s+or\s+(?:{_FORMER})smokers?\b|"
          rf"\b(?:{_FORMER})smokers?\s+or\s+(?:current\s+)?smokers?\b|"
@@ -345,8 +348,7 @@ _ALTERNATIVE = re.compile(r"\bor\b(?!\s+(?:more|greater|less|fewer|longer))", re
 
 def extract_smoking(text: str, kind: str = "inclusion") -> list[SmokingConstraint]:
     """Whether the criterion asks that the patient smokes now ("smoking") or has ever smoked ("ever_smoked")."""
-    first_form = _SMOKING_FORMS[1][0], _SMOKING_FORMS[2][0]
-    if _NOT_A_HABIT.search(first_form[1].sub(" ", first_form[0].sub(" ", text))):
+    if _NOT_A_HABIT.search(_BEFORE_ENTRY.sub(" ", text)):
         return []
     amount = _AMOUNT.search(text)
     if amount and (kind == "exclusion" or _UPPER_BOUND.search(text)):
@@ -673,9 +675,6 @@ def _shape_mentions(text: str) -> list[tuple[int, int, str]]:
     tokens = list(_WORD_TOKEN.finditer(text))
     found: list[tuple[int, int, str]] = []
 
-    def modifiers_start(index: int) -> int:
-        return _modifiers_start(text, tokens, index)
-
     for index, token in enumerate(tokens):
         word = token.group(0).strip("'’-+")
         lowered = word.lower()
@@ -683,13 +682,13 @@ def _shape_mentions(text: str) -> list[tuple[int, int, str]]:
             continue
         head = _HEAD_WORDS.match(lowered)
         if head:
-            first = modifiers_start(index)
+            first = _modifiers_start(text, tokens, index)
             standalone = head.group("condition") and not _GENERIC_HEADS.match(lowered)
             if first < index or standalone:
                 found.append((tokens[first].start(), token.end(), "condition" if head.group("condition") else "therapy"))
             continue
         if _DISEASE_WORD.match(lowered):
-            first = modifiers_start(index)
+            first = _modifiers_start(text, tokens, index)
             found.append((tokens[first].start(), token.end(), "condition"))
         elif len(lowered) >= 7 and _DRUG_WORD.match(lowered) and lowered not in _NOT_DRUGS:
             found.append((token.start(), token.end(), "therapy"))
@@ -712,19 +711,25 @@ def _after_drug_list(text: str, tokens: list[re.Match[str]], index: int) -> bool
     return bool(_TREATMENT_TRIGGER.search(before)) and bool(_DRUG_LIKE_ENDING.match(tokens[index - 1].group(0)))
 
 
+def _name_at_end(surface: str, mention_type: str) -> re.Match[str] | None:
+    """The lexicon name a phrase ends with ("heart failure" in "chronic heart failure"), if any."""
+    end = len(surface.rstrip())
+    return next((match for match in lexicon_regex(mention_type).finditer(surface) if match.end() == end), None)
+
+
 def _lexicon_concept_inside(surface: str, mention_type: str) -> str | None:
     """The lexicon concept of a phrase that ends with a lexicon name ("chronic heart failure" -> heart failure)."""
-    for match in lexicon_regex(mention_type).finditer(surface):
-        if match.end() == len(surface.rstrip()):
-            concept = concept_of(match.group(0), mention_type)
-            # "primary brain tumors" is some cancer, not any: the patient's breast cancer is not one
-            if concept in _BROADEST_CONCEPTS and match.start() > 0:
-                return None
-            extra = re.findall(r"[\w]+", surface[: match.start()].lower())
-            if concept in _PARENTS and not all(word in _NARROWING_WORDS or STATE_WORD.fullmatch(word) for word in extra):
-                return None
-            return concept
-    return None
+    match = _name_at_end(surface, mention_type)
+    if match is None:
+        return None
+    concept = concept_of(match.group(0), mention_type)
+    # "primary brain tumors" is some cancer, not any: the patient's breast cancer is not one
+    if concept in _BROADEST_CONCEPTS and match.start() > 0:
+        return None
+    extra = re.findall(r"[\w]+", surface[: match.start()].lower())
+    if concept in _PARENTS and not all(word in _NARROWING_WORDS or STATE_WORD.fullmatch(word) for word in extra):
+        return None
+    return concept
 
 
 _BROADEST_CONCEPTS = frozenset({"cancer"})
@@ -774,13 +779,17 @@ def kind_words(term: str, concept: str | None, mention_type: str) -> frozenset[s
     "portal hypertension"); none when the name is a form of the concept or only says its stage or state."""
     if not concept or concept_of(term, mention_type) == concept:
         return frozenset()
-    for match in lexicon_regex(mention_type).finditer(term):
-        if match.end() == len(term.rstrip()) and concept_of(match.group(0), mention_type) == concept:
-            words = re.findall(r"[a-z0-9]+", term[: match.start()].lower().replace("'s", ""))
-            return frozenset(word for word in words if word not in _NARROWING_WORDS and word not in _MODIFIER_STOP
-                             and word not in _WEAK_MODIFIERS and word not in _MARKER_WORDS
-                             and word not in _NO_KIND and not STATE_WORD.fullmatch(word))
-    return frozenset()
+    match = _name_at_end(term, mention_type)
+    if match is None or concept_of(match.group(0), mention_type) != concept:
+        return frozenset()
+    return frozenset(word for word in name_words(term[: match.start()]) if word not in _NARROWING_WORDS
+                     and word not in _MODIFIER_STOP and word not in _WEAK_MODIFIERS and word not in _MARKER_WORDS
+                     and word not in _NO_KIND and not STATE_WORD.fullmatch(word))
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name as kinds are compared: lower case, no possessive ("kaposi's" -> "kaposi")."""
+    return re.findall(r"[a-z0-9]+", text.lower().replace("'s", ""))
 
 
 # what is done or to come, not what kind: "refused surgery", "developing thyroid cancer", "subsequent transplant"
@@ -797,8 +806,8 @@ def name_concept(term: str, mention_type: str) -> str | None:
     """A patient's name's lexicon concept, also when words qualify it: "pigmentary glaucoma" is some glaucoma."""
     if concept := concept_of(term, mention_type):
         return concept
-    ending = [m for m in lexicon_regex(mention_type).finditer(term) if m.end() == len(term.rstrip())]
-    return concept_of(ending[0].group(0), mention_type) if ending else None
+    ending = _name_at_end(term, mention_type)
+    return concept_of(ending.group(0), mention_type) if ending else None
 
 
 def _mention_candidates(text: str, vocabularies: list[Vocabulary]) -> list[tuple[int, int, str, str | None, int]]:

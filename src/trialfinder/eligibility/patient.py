@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .biomarkers import FAMILIES, BiomarkerStatus, find_biomarkers, variant_matches, variants_conflict
-from .constraints import kind_words, qualified_start
+from .constraints import kind_words, name_words, qualified_start
 from .context import RELATIVE, mention_states, note_states, patient_mention_context
 from .measures import find_lab_readings, normalize_lab, rating_scale_names
 from .model import (
@@ -208,8 +208,9 @@ def profile_from_text(text: str) -> PatientProfile:
         ecog, evidence["ecog"] = int(m.group("score")), m.group(0)
     if m := _KARNOFSKY.search(text):
         karnofsky, evidence["karnofsky"] = int(m.group("score")), m.group(0)
-    present, absent = _mentions(text, "condition")
-    therapies, absent_therapies = _mentions(text, "therapy")
+    scales = rating_scale_names(text)
+    present, absent = _mentions(text, "condition", scales)
+    therapies, absent_therapies = _mentions(text, "therapy", scales)
     labs: dict[str, LabValue] = {}
     for reading in find_lab_readings(text, require_comparator=False):
         if reading.analyte in labs or reading.comparator not in {"=", "<", ">", "<=", ">="}:
@@ -362,7 +363,8 @@ disease diseases disorder disorders syndrome mellitus pain failure
 _SPACE = re.compile(r"\s*")
 
 
-def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
+def _mentions(text: str, kind: str, scales: list[tuple[int, int]]) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
+    """The names of one kind a note gives as present and as absent; ``scales`` are where it names rating scales."""
     present: dict[str, Mention] = {}
     absent: dict[str, Mention] = {}
     spans = [(m.start(), m.end(), m.group(0)) for m in lexicon_regex(kind).finditer(text)]
@@ -381,7 +383,6 @@ def _mentions(text: str, kind: str) -> tuple[tuple[Mention, ...], tuple[Mention,
         if sibling := hepatitis_sibling(text, end, concept_of(surface, kind)):
             spans.append((sibling[0], sibling[1], sibling[2]))
     course = note_states(text) if kind == "condition" else ()
-    scales = rating_scale_names(text)
     for start, end, surface in sorted(spans):
         if any(s <= start and end <= e for s, e in scales):
             continue  # "Beck Depression Inventory: 12" is a score, no diagnosis of depression
@@ -530,10 +531,6 @@ def _matches(constraint_concept: str | None, constraint_term: str, mention: Ment
     return wanted == have or normalize_term(constraint_term) == normalize_term(mention.term)
 
 
-def _words(term: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", term.lower().replace("'s", "")))
-
-
 def _same_word(first: str, second: str) -> bool:
     """One word, spelt out or cut short: "auto" / "autologous", "allogenic" / "allogeneic"."""
     short, long = sorted((first, second), key=len)
@@ -543,7 +540,7 @@ def _same_word(first: str, second: str) -> bool:
 
 def _has_kind(kind: frozenset[str], term: str) -> bool:
     """Whether a name says each of the words that make one kind of a thing ("cataract" for cataract surgery)."""
-    words = _words(term)
+    words = set(name_words(term))
     return all(any(_same_word(wanted, word) for word in words) for wanted in kind)
 
 
